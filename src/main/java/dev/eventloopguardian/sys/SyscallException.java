@@ -1,0 +1,28 @@
+package dev.eventloopguardian.sys;
+
+/** A failed system call or libc function, with the errno it set. */
+public final class SyscallException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    private final String call;
+    private final int errno;
+
+    public SyscallException(String call, int errno) {
+        super(call + ": " + Errno.name(errno) + " (" + Linux.strerror(errno) + ")");
+        this.call = call;
+        this.errno = errno;
+    }
+
+    /** What failed, e.g. {@code bpf(BPF_PROG_LOAD)}. */
+    public String call() {
+        return call;
+    }
+
+    public int errno() {
+        return errno;
+    }
+
+    public boolean is(int expected) {
+        return errno == expected;
+    }
+}
