@@ -6,141 +6,103 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
- * The one place that declares our downcalls into libc. Everything else calls the typed
- * methods here; errno is captured by the linker so that no JVM activity between the
- * call and the check can clobber it.
+ * The one place that calls into the kernel and libc. Almost everything goes through a single
+ * {@code syscall()} downcall with errno captured by the linker, so that no JVM activity
+ * between the call and the check can clobber it; the few libc functions we need (user
+ * accounts through NSS, error texts) are bound lazily, off the launch path.
  */
 public final class Linux {
     private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LIBC = LINKER.defaultLookup();
     private static final MemoryLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+    private static final Arch ARCH = Arch.current();
 
     // long syscall(long number, ...): six variadic longs cover every syscall's arguments.
     private static final MethodHandle SYSCALL = downcall("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-            Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO);
-    private static final MethodHandle IOCTL = downcall("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2), CAPTURE_ERRNO);
-    private static final MethodHandle FCNTL = downcall("fcntl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), Linker.Option.firstVariadicArg(2), CAPTURE_ERRNO);
-    private static final MethodHandle CLOSE = downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
-    private static final MethodHandle MMAP = downcall("mmap",
-            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), CAPTURE_ERRNO);
-    private static final MethodHandle MUNMAP = downcall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), CAPTURE_ERRNO);
-    private static final MethodHandle EXECV = downcall("execv", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), CAPTURE_ERRNO);
-    private static final MethodHandle SETUID = downcall("setuid", FunctionDescriptor.of(JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
-    private static final MethodHandle SETGID = downcall("setgid", FunctionDescriptor.of(JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
-    private static final MethodHandle INITGROUPS = downcall("initgroups",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), CAPTURE_ERRNO);
-    private static final MethodHandle GETPWNAM = downcall("getpwnam", FunctionDescriptor.of(ADDRESS, ADDRESS), CAPTURE_ERRNO);
-    private static final MethodHandle GETPWUID = downcall("getpwuid", FunctionDescriptor.of(ADDRESS, JAVA_INT), CAPTURE_ERRNO);
-    private static final MethodHandle GETXATTR = downcall("getxattr",
-            FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG), CAPTURE_ERRNO);
-    private static final MethodHandle POLL = downcall("poll",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), CAPTURE_ERRNO);
-    private static final MethodHandle PRCTL = downcall("prctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1),
-            CAPTURE_ERRNO);
-    private static final MethodHandle GETUID = downcall("getuid", FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle GETEUID = downcall("geteuid", FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle GETGID = downcall("getgid", FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle GETTID = downcall("gettid", FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle GETPID = downcall("getpid", FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle STRERROR = downcall("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+            Linker.Option.firstVariadicArg(1), Linker.Option.captureCallState("errno"));
 
-    public static final int F_GETFD = 1;
-    public static final int F_SETFD = 2;
-    public static final int FD_CLOEXEC = 1;
+    private static final int F_GETFD = 1;
+    private static final int F_SETFD = 2;
+    private static final int FD_CLOEXEC = 1;
+    private static final int CLOSE_RANGE_CLOEXEC = 1 << 2;
+    private static final int SIG_SETMASK = 2;
+    private static final int MAP_SHARED = 1;
+    private static final int POLLIN = 1;
     public static final int PROT_READ = 1;
     public static final int PROT_WRITE = 2;
-    public static final int MAP_SHARED = 1;
-    public static final short POLLIN = 1;
-    private static final int CLOSE_RANGE_CLOEXEC = 1 << 2;
 
     private Linux() {
     }
 
     private static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
-        MemorySegment symbol = LIBC.find(name)
+        MemorySegment symbol = LINKER.defaultLookup().find(name)
                 .orElseThrow(() -> new UnsatisfiedLinkError("libc has no symbol " + name));
         return LINKER.downcallHandle(symbol, descriptor, options);
     }
 
-    private static int errno(MemorySegment callState) {
-        return (int) ERRNO.get(callState, 0L);
-    }
-
-    /** The raw {@code syscall(2)} entry: returns the kernel's result or throws with errno. */
-    public static long syscall(String what, long number, long a1, long a2, long a3, long a4, long a5) {
+    private static long syscall(Nr nr, long a1, long a2, long a3, long a4, long a5, long a6) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
-            long result = (long) SYSCALL.invokeExact(state, number, a1, a2, a3, a4, a5, 0L);
+            long result = (long) SYSCALL.invokeExact(state, (long) nr.on(ARCH), a1, a2, a3, a4, a5, a6);
             if (result == -1) {
-                throw new SyscallException(what, errno(state));
+                throw new SyscallException(nr.kernelName(), (int) ERRNO.get(state, 0L));
             }
             return result;
         } catch (SyscallException e) {
             throw e;
         } catch (Throwable t) {
-            throw new AssertionError("downcall syscall failed", t);
+            throw new AssertionError("syscall downcall failed", t);
         }
     }
 
-    public static int ioctl(String what, int fd, long request, long argument) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            int result = (int) IOCTL.invokeExact(state, fd, request, argument);
-            if (result == -1) {
-                throw new SyscallException(what, errno(state));
-            }
-            return result;
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError("downcall ioctl failed", t);
-        }
+    private static long syscall(Nr nr, long a1, long a2, long a3) {
+        return syscall(nr, a1, a2, a3, 0, 0, 0);
     }
 
-    public static int fcntl(int fd, int command, long argument) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            int result = (int) FCNTL.invokeExact(state, fd, command, argument);
-            if (result == -1) {
-                throw new SyscallException("fcntl", errno(state));
-            }
-            return result;
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError("downcall fcntl failed", t);
-        }
+    private static long syscall(Nr nr) {
+        return syscall(nr, 0, 0, 0, 0, 0, 0);
+    }
+
+    /** {@code bpf(cmd, attr, sizeof attr)}. */
+    public static int bpf(int command, MemorySegment attr) {
+        return (int) syscall(Nr.BPF, command, attr.address(), attr.byteSize());
+    }
+
+    /** {@code perf_event_open(attr, tid, cpu, group_fd, flags)}. */
+    public static int perfEventOpen(MemorySegment attr, int tid, int cpu, int groupFd, long flags) {
+        return (int) syscall(Nr.PERF_EVENT_OPEN, attr.address(), tid, cpu, groupFd, flags, 0);
+    }
+
+    public static int ioctl(int fd, long request, long argument) {
+        return (int) syscall(Nr.IOCTL, fd, request, argument);
     }
 
     /** Closes a descriptor; errors are ignored because there is nothing useful to do about them. */
     public static void close(int fd) {
-        try (Arena arena = Arena.ofConfined()) {
-            int ignored = (int) CLOSE.invokeExact(arena.allocate(CALL_STATE), fd);
-        } catch (Throwable t) {
-            throw new AssertionError("downcall close failed", t);
+        try {
+            syscall(Nr.CLOSE, fd, 0, 0);
+        } catch (SyscallException ignored) {
+            // EBADF or EINTR: the descriptor is gone either way.
         }
     }
 
     /** Clears {@code FD_CLOEXEC} so that {@code fd} survives exec. */
     public static void keepAcrossExec(int fd) {
-        fcntl(fd, F_SETFD, fcntl(fd, F_GETFD, 0) & ~FD_CLOEXEC);
+        long flags = syscall(Nr.FCNTL, fd, F_GETFD, 0);
+        syscall(Nr.FCNTL, fd, F_SETFD, flags & ~FD_CLOEXEC);
     }
 
     /**
@@ -149,44 +111,35 @@ public final class Linux {
      */
     public static void closeOnExecFrom(int first, int... keep) {
         int[] kept = keep.clone();
-        java.util.Arrays.sort(kept);
+        Arrays.sort(kept);
         long low = first;
-        long closeRange = Arch.current().closeRangeSyscall();
         for (int fd : kept) {
-            if (fd < low) {
-                continue;
-            }
             if (fd > low) {
-                syscall("close_range", closeRange, low, fd - 1, CLOSE_RANGE_CLOEXEC, 0, 0);
+                syscall(Nr.CLOSE_RANGE, low, fd - 1, CLOSE_RANGE_CLOEXEC);
             }
-            low = fd + 1L;
+            low = Math.max(low, fd + 1L);
         }
-        syscall("close_range", closeRange, low, 0xFFFF_FFFFL, CLOSE_RANGE_CLOEXEC, 0, 0);
+        syscall(Nr.CLOSE_RANGE, low, 0xFFFF_FFFFL, CLOSE_RANGE_CLOEXEC);
+    }
+
+    /**
+     * Unblocks every signal on the calling thread: exec keeps the signal mask, and a JVM thread
+     * may block signals that COMMAND must receive.
+     */
+    public static void resetSignalMask() {
+        try (Arena arena = Arena.ofConfined()) {
+            syscall(Nr.RT_SIGPROCMASK, SIG_SETMASK, arena.allocate(8).address(), 0, 8, 0, 0);
+        }
     }
 
     /** {@code mmap(NULL, length, prot, MAP_SHARED, fd, offset)}, sized to {@code length}. */
     public static MemorySegment mmapShared(int fd, long length, int prot, long offset) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            MemorySegment address = (MemorySegment) MMAP.invokeExact(state, MemorySegment.NULL, length, prot, MAP_SHARED, fd,
-                    offset);
-            if (address.address() == -1L) {
-                throw new SyscallException("mmap", errno(state));
-            }
-            return address.reinterpret(length);
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError("downcall mmap failed", t);
-        }
+        long address = syscall(Nr.MMAP, 0, length, prot, MAP_SHARED, fd, offset);
+        return MemorySegment.ofAddress(address).reinterpret(length);
     }
 
     public static void munmap(MemorySegment mapping) {
-        try (Arena arena = Arena.ofConfined()) {
-            int ignored = (int) MUNMAP.invokeExact(arena.allocate(CALL_STATE), mapping, mapping.byteSize());
-        } catch (Throwable t) {
-            throw new AssertionError("downcall munmap failed", t);
-        }
+        syscall(Nr.MUNMAP, mapping.address(), mapping.byteSize(), 0);
     }
 
     /**
@@ -200,11 +153,13 @@ public final class Linux {
                 args.setAtIndex(ADDRESS, i, arena.allocateFrom(argv.get(i)));
             }
             args.setAtIndex(ADDRESS, argv.size(), MemorySegment.NULL);
-            MemorySegment state = arena.allocate(CALL_STATE);
-            int ignored = (int) EXECV.invokeExact(state, arena.allocateFrom(path), args);
-            return new SyscallException("execv " + path, errno(state));
-        } catch (Throwable t) {
-            throw new AssertionError("downcall execv failed", t);
+            MemorySegment environ = SymbolLookup.loaderLookup().or(LINKER.defaultLookup()).find("environ")
+                    .orElseThrow(() -> new UnsatisfiedLinkError("libc has no environ"))
+                    .reinterpret(ADDRESS.byteSize()).get(ADDRESS, 0);
+            syscall(Nr.EXECVE, arena.allocateFrom(path).address(), args.address(), environ.address());
+            throw new AssertionError("execve returned without an error");
+        } catch (SyscallException e) {
+            return e;
         }
     }
 
@@ -213,147 +168,135 @@ public final class Linux {
     }
 
     public static Optional<Account> accountByName(String name) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment entry = (MemorySegment) GETPWNAM.invokeExact(arena.allocate(CALL_STATE), arena.allocateFrom(name));
-            return account(entry);
-        } catch (Throwable t) {
-            throw new AssertionError("downcall getpwnam failed", t);
-        }
+        return Libc.account(Libc.GETPWNAM, name, 0);
     }
 
     public static Optional<Account> accountById(int uid) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment entry = (MemorySegment) GETPWUID.invokeExact(arena.allocate(CALL_STATE), uid);
-            return account(entry);
-        } catch (Throwable t) {
-            throw new AssertionError("downcall getpwuid failed", t);
-        }
-    }
-
-    // struct passwd { char *pw_name; char *pw_passwd; uid_t pw_uid; gid_t pw_gid; char *pw_gecos; char *pw_dir; ... }
-    private static Optional<Account> account(MemorySegment entry) {
-        if (entry.equals(MemorySegment.NULL)) {
-            return Optional.empty();
-        }
-        MemorySegment passwd = entry.reinterpret(48);
-        String name = passwd.get(ADDRESS, 0).reinterpret(Long.MAX_VALUE).getString(0);
-        int uid = passwd.get(JAVA_INT, 16);
-        int gid = passwd.get(JAVA_INT, 20);
-        String home = passwd.get(ADDRESS, 32).reinterpret(Long.MAX_VALUE).getString(0);
-        return Optional.of(new Account(name, uid, gid, home));
+        return Libc.account(Libc.GETPWUID, null, uid);
     }
 
     /**
-     * Becomes {@code account} for good: supplementary groups, then gid, then uid. glibc applies
-     * each change to every thread of the process.
+     * Becomes {@code account}: supplementary groups (through libc, which knows NSS), then gid,
+     * then uid. The ids change for the calling thread only, the one that is about to exec.
      */
     public static void becomeUser(Account account) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            if ((int) INITGROUPS.invokeExact(state, arena.allocateFrom(account.name()), account.gid()) != 0) {
-                throw new SyscallException("initgroups " + account.name(), errno(state));
-            }
-            if ((int) SETGID.invokeExact(state, account.gid()) != 0) {
-                throw new SyscallException("setgid " + account.gid(), errno(state));
-            }
-            if ((int) SETUID.invokeExact(state, account.uid()) != 0) {
-                throw new SyscallException("setuid " + account.uid(), errno(state));
-            }
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError("downcall set*id failed", t);
-        }
+        Libc.initgroups(account);
+        syscall(Nr.SETGID, account.gid(), 0, 0);
+        syscall(Nr.SETUID, account.uid(), 0, 0);
     }
 
     /** The size of extended attribute {@code name} on {@code path}, or empty when it is absent. */
     public static Optional<Long> xattrSize(String path, String name) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            long size = (long) GETXATTR.invokeExact(state, arena.allocateFrom(path), arena.allocateFrom(name),
-                    MemorySegment.NULL, 0L);
-            return size < 0 ? Optional.empty() : Optional.of(size);
-        } catch (Throwable t) {
-            throw new AssertionError("downcall getxattr failed", t);
+            return Optional.of(syscall(Nr.GETXATTR, arena.allocateFrom(path).address(), arena.allocateFrom(name).address(), 0,
+                    0, 0, 0));
+        } catch (SyscallException e) {
+            return Optional.empty();
         }
     }
 
     /**
-     * Waits until {@code fd} is readable or {@code timeoutMillis} pass (-1 waits forever).
-     * Returns whether it is readable; an interrupted wait counts as not readable.
+     * Waits until {@code fd} is readable or {@code timeoutMillis} pass. Returns whether it is
+     * readable; an interrupted wait counts as not readable.
      */
     public static boolean pollReadable(int fd, int timeoutMillis) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment pollFd = arena.allocate(8);
             pollFd.set(JAVA_INT, 0, fd);
-            pollFd.set(ValueLayout.JAVA_SHORT, 4, POLLIN);
-            MemorySegment state = arena.allocate(CALL_STATE);
-            int result = (int) POLL.invokeExact(state, pollFd, 1L, timeoutMillis);
-            if (result == -1) {
-                int errno = errno(state);
-                if (errno == Errno.EINTR) {
-                    return false;
-                }
-                throw new SyscallException("poll", errno);
-            }
-            return result > 0 && (pollFd.get(ValueLayout.JAVA_SHORT, 6) & POLLIN) != 0;
+            pollFd.set(JAVA_SHORT, 4, (short) POLLIN);
+            MemorySegment timeout = arena.allocate(16);
+            timeout.set(JAVA_LONG, 0, timeoutMillis / 1000);
+            timeout.set(JAVA_LONG, 8, (timeoutMillis % 1000) * 1_000_000L);
+            long ready = syscall(Nr.PPOLL, pollFd.address(), 1, timeout.address(), 0, 0, 0);
+            return ready > 0 && (pollFd.get(JAVA_SHORT, 6) & POLLIN) != 0;
         } catch (SyscallException e) {
+            if (e.is(Errno.EINTR)) {
+                return false;
+            }
             throw e;
-        } catch (Throwable t) {
-            throw new AssertionError("downcall poll failed", t);
         }
     }
 
-    public static int prctl(String what, int option, long a2, long a3, long a4, long a5) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            int result = (int) PRCTL.invokeExact(state, option, a2, a3, a4, a5);
-            if (result == -1) {
-                throw new SyscallException(what, errno(state));
-            }
-            return result;
-        } catch (SyscallException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError("downcall prctl failed", t);
-        }
+    public static int prctl(int option, long a2, long a3, long a4, long a5) {
+        return (int) syscall(Nr.PRCTL, option, a2, a3, a4, a5, 0);
     }
 
     public static int uid() {
-        return intCall(GETUID);
+        return (int) syscall(Nr.GETUID);
     }
 
     public static int effectiveUid() {
-        return intCall(GETEUID);
+        return (int) syscall(Nr.GETEUID);
     }
 
     public static int gid() {
-        return intCall(GETGID);
+        return (int) syscall(Nr.GETGID);
     }
 
     /** The kernel thread id of the calling Java thread's native thread. */
     public static int tid() {
-        return intCall(GETTID);
+        return (int) syscall(Nr.GETTID);
     }
 
     public static int pid() {
-        return intCall(GETPID);
-    }
-
-    private static int intCall(MethodHandle handle) {
-        try {
-            return (int) handle.invokeExact();
-        } catch (Throwable t) {
-            throw new AssertionError("downcall failed", t);
-        }
+        return (int) syscall(Nr.GETPID);
     }
 
     static String strerror(int errno) {
-        try {
-            MemorySegment text = (MemorySegment) STRERROR.invokeExact(errno);
-            return text.reinterpret(256).getString(0);
-        } catch (Throwable t) {
-            return "errno " + errno;
+        return Libc.strerror(errno);
+    }
+
+    /** libc functions with no syscall equivalent, bound on first use. */
+    private static final class Libc {
+        static final MethodHandle GETPWNAM = downcall("getpwnam", FunctionDescriptor.of(ADDRESS, ADDRESS));
+        static final MethodHandle GETPWUID = downcall("getpwuid", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+        static final MethodHandle INITGROUPS = downcall("initgroups", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT),
+                Linker.Option.captureCallState("errno"));
+        static final MethodHandle STRERROR = downcall("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+
+        private Libc() {
+        }
+
+        // struct passwd { char *pw_name; char *pw_passwd; uid_t pw_uid; gid_t pw_gid; char *pw_gecos; char *pw_dir; ... }
+        static Optional<Account> account(MethodHandle lookup, String name, int uid) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment entry = name != null
+                        ? (MemorySegment) lookup.invokeExact(arena.allocateFrom(name))
+                        : (MemorySegment) lookup.invokeExact(uid);
+                if (entry.equals(MemorySegment.NULL)) {
+                    return Optional.empty();
+                }
+                MemorySegment passwd = entry.reinterpret(48);
+                return Optional.of(new Account(string(passwd.get(ADDRESS, 0)), passwd.get(JAVA_INT, 16),
+                        passwd.get(JAVA_INT, 20), string(passwd.get(ADDRESS, 32))));
+            } catch (Throwable t) {
+                throw new AssertionError("getpw* downcall failed", t);
+            }
+        }
+
+        static void initgroups(Account account) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment state = arena.allocate(CALL_STATE);
+                if ((int) INITGROUPS.invokeExact(state, arena.allocateFrom(account.name()), account.gid()) != 0) {
+                    throw new SyscallException("initgroups", (int) ERRNO.get(state, 0L));
+                }
+            } catch (SyscallException e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new AssertionError("initgroups downcall failed", t);
+            }
+        }
+
+        static String strerror(int errno) {
+            try {
+                return string((MemorySegment) STRERROR.invokeExact(errno));
+            } catch (Throwable t) {
+                return "errno " + errno;
+            }
+        }
+
+        private static String string(MemorySegment pointer) {
+            return pointer.equals(MemorySegment.NULL) ? "" : pointer.reinterpret(4096).getString(0);
         }
     }
 }

@@ -8,9 +8,15 @@ public final class SyscallException extends RuntimeException {
     private final int errno;
 
     public SyscallException(String call, int errno) {
-        super(call + ": " + Errno.name(errno) + " (" + Linux.strerror(errno) + ")");
+        super(null, null, false, false); // expected failures (ENODATA, EINTR) must stay cheap: no stack trace
         this.call = call;
         this.errno = errno;
+    }
+
+    /** {@code bpf(BPF_PROG_LOAD): EPERM (Operation not permitted)}; the text is looked up only when asked for. */
+    @Override
+    public String getMessage() {
+        return call + ": " + Errno.name(errno) + " (" + Linux.strerror(errno) + ")";
     }
 
     /** What failed, e.g. {@code bpf(BPF_PROG_LOAD)}. */

@@ -1,0 +1,33 @@
+package dev.eventloopguardian.bpf;
+
+/** Opcode bits of the eBPF instruction set (include/uapi/linux/bpf_common.h and bpf.h). */
+final class Opcode {
+    static final int CLASS_LD = 0x00;
+    static final int CLASS_LDX = 0x01;
+    static final int CLASS_ST = 0x02;
+    static final int CLASS_STX = 0x03;
+    static final int CLASS_ALU = 0x04;
+    static final int CLASS_JMP = 0x05;
+    static final int CLASS_JMP32 = 0x06;
+    static final int CLASS_ALU64 = 0x07;
+
+    static final int MODE_IMM = 0x00;
+    static final int MODE_MEM = 0x60;
+
+    static final int SOURCE_K = 0x00;
+    static final int SOURCE_X = 0x08;
+
+    static final int JA = 0x00;
+    static final int CALL = 0x80;
+    static final int EXIT = 0x90;
+
+    /** {@code src_reg} of a two-slot ld_imm64 whose immediate is a map file descriptor. */
+    static final int PSEUDO_MAP_FD = 1;
+
+    private Opcode() {
+    }
+
+    static int instructionClass(int code) {
+        return code & 0x07;
+    }
+}

@@ -1,0 +1,127 @@
+package dev.eventloopguardian.guard;
+
+import dev.eventloopguardian.bpf.BpfException;
+import dev.eventloopguardian.bpf.LoadedProgram;
+import dev.eventloopguardian.bpf.Program;
+import dev.eventloopguardian.bpf.ProgramType;
+import dev.eventloopguardian.btf.Btf;
+import dev.eventloopguardian.btf.BtfException;
+import dev.eventloopguardian.perf.PerfEvent;
+import dev.eventloopguardian.perf.PerfException;
+import dev.eventloopguardian.sys.Arch;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A guard program generated for a policy and loaded into the kernel, ready to be attached to
+ * threads. Closing it drops our reference; perf events attached to it keep it alive.
+ */
+public final class Guard implements AutoCloseable {
+    static final String PROGRAM_NAME = "evloop_guard";
+    static final String PRIVILEGE_HINT = """
+            Loading and attaching the guard needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN). Either:
+              - run as root:   sudo ./eventloop-guardian --user "$USER" COMMAND...   (COMMAND runs as you, still guarded)
+              - or grant the capabilities to the JDK's java binary:
+                  sudo setcap cap_bpf,cap_perfmon+ep "$(readlink -f "$(command -v java)")\"""";
+
+    private final Program program;
+    private final LoadedProgram loaded;
+
+    private Guard(Program program, LoadedProgram loaded) {
+        this.program = program;
+        this.loaded = loaded;
+    }
+
+    /** Generates the program for {@code policy} against this kernel's BTF, without loading it. */
+    public static Program generate(Policy policy) throws GuardException, UnknownSyscallException {
+        Arch arch = Arch.current();
+        KernelLayout layout;
+        try {
+            layout = KernelLayout.of(Btf.vmlinux(), arch);
+        } catch (BtfException e) {
+            throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
+        }
+        return GuardProgram.generate(policy, SyscallTable.of(arch), layout);
+    }
+
+    /** Generates and loads the program for {@code policy}. */
+    public static Guard load(Policy policy) throws GuardException, UnknownSyscallException {
+        Program program = generate(policy);
+        try {
+            return new Guard(program, LoadedProgram.load(ProgramType.PERF_EVENT, PROGRAM_NAME, program));
+        } catch (BpfException e) {
+            throw explain(e, program);
+        }
+    }
+
+    private static GuardException explain(BpfException e, Program program) {
+        if (e.isPermissionDenied()) {
+            return new GuardException(GuardException.Kind.PERMISSION,
+                    "not allowed to load an eBPF program (" + e.getMessage() + ")", PRIVILEGE_HINT, e);
+        }
+        String log = e.verifierLog();
+        if (log.contains("unknown func")) {
+            return new GuardException(GuardException.Kind.UNSUPPORTED,
+                    "this kernel lacks an eBPF helper the guard needs: bpf_get_current_task_btf (Linux 5.11+) "
+                            + "and bpf_task_pt_regs (Linux 5.15+)", log, e);
+        }
+        if (e.isVerifierRejection()) {
+            return new GuardException(GuardException.Kind.REJECTED,
+                    "the kernel's verifier rejected the generated guard program; this is a bug in eventloop-guardian, "
+                            + "please report it with the log below", "program:\n" + program.listing() + "\nverifier log:\n" + log, e);
+        }
+        return new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
+    }
+
+    public Program program() {
+        return program;
+    }
+
+    public int programFd() {
+        return loaded.fd();
+    }
+
+    /**
+     * Opens a context-switch event on the calling thread that starts at its next exec and
+     * survives it, with this guard attached. With {@code allThreads}, every thread and process
+     * the exec'd command creates inherits it.
+     */
+    public PerfEvent armCurrentThreadForExec(boolean allThreads) throws GuardException {
+        PerfEvent event;
+        try {
+            event = PerfEvent.contextSwitches(0, PerfEvent.Options.atExec(allThreads));
+        } catch (PerfException e) {
+            throw explain(e);
+        }
+        try {
+            event.attach(loaded.fd());
+            return event;
+        } catch (PerfException e) {
+            event.close();
+            throw explain(e);
+        }
+    }
+
+    static GuardException explain(PerfException e) {
+        if (e.isPermissionDenied()) {
+            return new GuardException(GuardException.Kind.PERMISSION, e.getMessage() + " (kernel.perf_event_paranoid is "
+                    + perfEventParanoid() + ")", PRIVILEGE_HINT, e);
+        }
+        return new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
+    }
+
+    static String perfEventParanoid() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/perf_event_paranoid")).strip();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    @Override
+    public void close() {
+        loaded.close();
+    }
+}

@@ -1,0 +1,140 @@
+package dev.eventloopguardian.guard;
+
+import dev.eventloopguardian.bpf.Helper;
+import dev.eventloopguardian.bpf.Instruction;
+import dev.eventloopguardian.bpf.Program;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import java.util.OptionalInt;
+
+/**
+ * Runs a guard program on a made-up task, the way the kernel would, for the instruction forms
+ * the generator emits. Lets tests check the program's decision for every syscall number
+ * without a kernel; the kernel tests check that the real thing agrees.
+ */
+final class BpfSimulator {
+    private static final long TASK = 0x1000_0000L;
+    private static final long REGS = 0x2000_0000L;
+
+    private final ByteBuffer task = ByteBuffer.allocate(8192).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer regs = ByteBuffer.allocate(512).order(ByteOrder.LITTLE_ENDIAN);
+    private int instructionsRun;
+
+    /** The switched-out thread: its {@code __state}, syscall number and first argument. */
+    BpfSimulator(KernelLayout layout, int state, long syscallNumber, long firstArgument) {
+        put(task, layout.taskState(), state);
+        put(regs, layout.syscallNumber(), syscallNumber);
+        put(regs, layout.firstArgument(), firstArgument);
+    }
+
+    private static void put(ByteBuffer memory, KernelLayout.Field field, long value) {
+        switch (field.size()) {
+            case B -> memory.put(field.offset(), (byte) value);
+            case H -> memory.putShort(field.offset(), (short) value);
+            case W -> memory.putInt(field.offset(), (int) value);
+            case DW -> memory.putLong(field.offset(), value);
+        }
+    }
+
+    int instructionsRun() {
+        return instructionsRun;
+    }
+
+    /** Runs {@code program}; returns the signal it sent, if any. */
+    OptionalInt run(Program program) {
+        List<Instruction> code = program.instructions();
+        long[] r = new long[11];
+        OptionalInt signal = OptionalInt.empty();
+        for (int pc = 0; ; pc++) {
+            if (++instructionsRun > 4096) {
+                throw new AssertionError("runaway program");
+            }
+            Instruction insn = code.get(pc);
+            int op = insn.code();
+            int cls = op & 0x07;
+            switch (cls) {
+                case 0x07, 0x04 -> { // ALU64, ALU
+                    long operand = (op & 0x08) != 0 ? r[insn.src()] : insn.imm();
+                    long value = switch (op & 0xf0) {
+                        case 0xb0 -> operand;
+                        case 0x50 -> r[insn.dst()] & operand;
+                        case 0x00 -> r[insn.dst()] + operand;
+                        default -> throw new AssertionError("ALU op not simulated: " + Integer.toHexString(op));
+                    };
+                    r[insn.dst()] = cls == 0x04 ? value & 0xffff_ffffL : value;
+                }
+                case 0x01 -> r[insn.dst()] = load(r[insn.src()] + insn.off(), op & 0x18);
+                case 0x05, 0x06 -> {
+                    int jump = op & 0xf0;
+                    if (jump == 0x90) {
+                        return signal;
+                    }
+                    if (jump == 0x80) {
+                        signal = call(insn.imm(), r, signal);
+                        continue;
+                    }
+                    if (jump == 0x00 ? true : compare(jump, r[insn.dst()], (op & 0x08) != 0 ? r[insn.src()] : insn.imm(),
+                            cls == 0x06)) {
+                        pc += insn.off();
+                    }
+                }
+                default -> throw new AssertionError("instruction class not simulated: " + Integer.toHexString(op));
+            }
+        }
+    }
+
+    private OptionalInt call(int helper, long[] r, OptionalInt signal) {
+        OptionalInt sent = signal;
+        if (helper == Helper.GET_CURRENT_TASK_BTF.id()) {
+            r[0] = TASK;
+        } else if (helper == Helper.TASK_PT_REGS.id()) {
+            if (r[1] != TASK) {
+                throw new AssertionError("bpf_task_pt_regs called without the task");
+            }
+            r[0] = REGS;
+        } else if (helper == Helper.SEND_SIGNAL_THREAD.id()) {
+            sent = OptionalInt.of((int) r[1]);
+            r[0] = 0;
+        } else {
+            throw new AssertionError("helper not simulated: " + helper);
+        }
+        for (int i = 1; i <= 5; i++) {
+            r[i] = 0xdead_beefL; // calls clobber the argument registers
+        }
+        return sent;
+    }
+
+    private long load(long address, int size) {
+        ByteBuffer memory = address >= REGS ? regs : task;
+        int offset = (int) (address - (address >= REGS ? REGS : TASK));
+        return switch (size) {
+            case 0x00 -> memory.getInt(offset) & 0xffff_ffffL;
+            case 0x08 -> memory.getShort(offset) & 0xffffL;
+            case 0x10 -> memory.get(offset) & 0xffL;
+            default -> memory.getLong(offset);
+        };
+    }
+
+    private static boolean compare(int op, long left, long right, boolean low32) {
+        long a = low32 ? left & 0xffff_ffffL : left;
+        long b = low32 ? right & 0xffff_ffffL : right;
+        long sa = low32 ? (int) left : left;
+        long sb = low32 ? (int) right : right;
+        return switch (op) {
+            case 0x10 -> a == b;
+            case 0x50 -> a != b;
+            case 0x20 -> Long.compareUnsigned(a, b) > 0;
+            case 0x30 -> Long.compareUnsigned(a, b) >= 0;
+            case 0xa0 -> Long.compareUnsigned(a, b) < 0;
+            case 0xb0 -> Long.compareUnsigned(a, b) <= 0;
+            case 0x40 -> (a & b) != 0;
+            case 0x60 -> sa > sb;
+            case 0x70 -> sa >= sb;
+            case 0xc0 -> sa < sb;
+            case 0xd0 -> sa <= sb;
+            default -> throw new AssertionError("jump op not simulated: " + Integer.toHexString(op));
+        };
+    }
+}

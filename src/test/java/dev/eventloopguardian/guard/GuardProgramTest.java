@@ -1,0 +1,138 @@
+package dev.eventloopguardian.guard;
+
+import dev.eventloopguardian.bpf.Helper;
+import dev.eventloopguardian.bpf.Program;
+import dev.eventloopguardian.bpf.Size;
+import dev.eventloopguardian.sys.Arch;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.SortedSet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class GuardProgramTest {
+    /** This machine's layout (Linux 6.18 x86_64), as BTF reports it. */
+    static final KernelLayout X86 = new KernelLayout(new KernelLayout.Field("task->__state", 24, Size.W),
+            new KernelLayout.Field("regs->orig_ax", 120, Size.DW), new KernelLayout.Field("regs->di", 112, Size.DW));
+    /** An aarch64-like layout: the syscall number is a 32-bit field there. */
+    static final KernelLayout ARM = new KernelLayout(new KernelLayout.Field("task->__state", 24, Size.W),
+            new KernelLayout.Field("regs->syscallno", 280, Size.W), new KernelLayout.Field("regs->orig_x0", 272, Size.DW));
+
+    private static final int RUNNING = 0;
+    private static final int INTERRUPTIBLE = 0x1;
+    private static final int UNINTERRUPTIBLE = 0x2;
+    private static final int KILLABLE = 0x102;
+
+    private static final SyscallTable X86_TABLE = SyscallTable.of(Arch.X86_64);
+    private static final SyscallTable ARM_TABLE = SyscallTable.of(Arch.AARCH64);
+
+    /** What the policy says should happen, computed independently of the program. */
+    private static boolean expectSignal(Policy policy, SyscallTable table, int state, long nr, long fd) {
+        int counted = INTERRUPTIBLE | (policy.includeUninterruptible() ? UNINTERRUPTIBLE : 0);
+        if ((state & counted) == 0 || (int) nr < 0) {
+            return false;
+        }
+        String name = table.name((int) nr).orElse(null);
+        if (name != null && policy.allowed().contains(name)) {
+            return false;
+        }
+        SortedSet<Integer> fds = name == null ? null : policy.allowedFds().get(name);
+        return fds == null || !fds.contains((int) fd);
+    }
+
+    private static void assertDecidesLikeThePolicy(Policy policy, SyscallTable table, KernelLayout layout) throws Exception {
+        Program program = GuardProgram.generate(policy, table, layout);
+        long notSyscall = layout.syscallNumber().size() == Size.W ? 0xffff_ffffL : -1L;
+        for (int state : new int[] {RUNNING, INTERRUPTIBLE, UNINTERRUPTIBLE, KILLABLE}) {
+            for (long nr = -1; nr < 520; nr++) {
+                for (long fd : new long[] {0, 1, 2, 3, 0x1_0000_0001L}) {
+                    long loaded = nr == -1 ? notSyscall : nr;
+                    OptionalInt sent = new BpfSimulator(layout, state, loaded, fd).run(program);
+                    boolean expected = expectSignal(policy, table, state, nr, fd & 0xffff_ffffL);
+                    assertThat(sent.isPresent())
+                            .as("state %#x, syscall %d (%s), fd %#x", state, nr, table.name((int) nr).orElse("?"), fd)
+                            .isEqualTo(expected);
+                    if (expected) {
+                        assertThat(sent.getAsInt()).isEqualTo(policy.signal().number());
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void defaultPolicyDecidesEverySyscallLikeThePolicy() throws Exception {
+        assertDecidesLikeThePolicy(Policy.defaults(), X86_TABLE, X86);
+    }
+
+    @Test
+    void customPoliciesDecideLikeThePolicyOnBothArchitectures() throws Exception {
+        Policy custom = Policy.builder().allow("nanosleep").allow("clock_nanosleep").disallow("write")
+                .allowFd("sendto", 7).allowFd("read", 5).includeUninterruptible(true).signal(new Signal(10)).build();
+        assertDecidesLikeThePolicy(custom, X86_TABLE, X86);
+        assertDecidesLikeThePolicy(custom, ARM_TABLE, ARM);
+        assertDecidesLikeThePolicy(Policy.defaults(), ARM_TABLE, ARM);
+        assertDecidesLikeThePolicy(Policy.builder().noDefaults().build(), X86_TABLE, X86);
+    }
+
+    @Test
+    void largeAllowlistsStayCorrectAndLookUpInFewCompares() throws Exception {
+        Policy.Builder builder = Policy.builder().noDefaults();
+        List<String> names = X86_TABLE.names().stream().limit(64).toList();
+        names.forEach(builder::allow);
+        Policy wide = builder.build();
+        assertDecidesLikeThePolicy(wide, X86_TABLE, X86);
+
+        Program program = GuardProgram.generate(wide, X86_TABLE, X86);
+        int worst = 0;
+        for (int nr = 0; nr < 520; nr++) {
+            BpfSimulator run = new BpfSimulator(X86, INTERRUPTIBLE, nr, 0);
+            run.run(program);
+            worst = Math.max(worst, run.instructionsRun());
+        }
+        // Prologue (8) + a tree over 64 cases (log2(64/4) range compares + up to 4 equality compares) + signal + exit.
+        assertThat(worst).isLessThanOrEqualTo(8 + 4 + 4 + 1 + 4);
+    }
+
+    @Test
+    void emitsOnlyWhatThePolicyNeeds() throws Exception {
+        Program defaults = GuardProgram.generate(Policy.defaults(), X86_TABLE, X86);
+        Program empty = GuardProgram.generate(Policy.builder().noDefaults().build(), X86_TABLE, X86);
+        Program noFds = GuardProgram.generate(Policy.builder().disallow("read").disallow("write").build(), X86_TABLE, X86);
+
+        // Nothing allowed: prologue, signal, exit; no syscall compares and no argument load.
+        assertThat(empty.listing()).doesNotContain("regs->di", "goto out                 ; ");
+        assertThat(empty.size()).isEqualTo(12);
+        assertThat(noFds.listing()).doesNotContain("regs->di");
+        assertThat(noFds.size()).isLessThan(defaults.size());
+        assertThat(defaults.listing()).contains("regs->di", "; epoll_pwait", "; futex", "; io_uring_enter", "; write(2)");
+        assertThat(defaults.helpersCalled())
+                .containsExactly(Helper.GET_CURRENT_TASK_BTF, Helper.TASK_PT_REGS, Helper.SEND_SIGNAL_THREAD);
+    }
+
+    @Test
+    void countedStatesAndSignalAreInlinedConstants() throws Exception {
+        Program interruptible = GuardProgram.generate(Policy.defaults(), X86_TABLE, X86);
+        Program both = GuardProgram.generate(Policy.builder().includeUninterruptible(true).signal(Signal.parse("KILL")).build(),
+                X86_TABLE, X86);
+        assertThat(interruptible.listing()).contains("w1 &= 1 ", "r1 = 6 ");
+        assertThat(both.listing()).contains("w1 &= 3 ", "r1 = 9 ");
+    }
+
+    @Test
+    void skipsDefaultsTheArchitectureLacksButRejectsUnknownNamesTheUserGave() throws Exception {
+        Program arm = GuardProgram.generate(Policy.defaults(), ARM_TABLE, ARM);
+        assertThat(arm.listing()).doesNotContain("; epoll_wait\n").contains("; epoll_pwait");
+        assertThatThrownBy(() -> GuardProgram.validate(Policy.builder().allow("epoll_wait").build(), ARM_TABLE))
+                .isInstanceOf(UnknownSyscallException.class)
+                .hasMessageContaining("unknown syscall 'epoll_wait' on aarch64")
+                .hasMessageContaining("epoll_pwait");
+        assertThatThrownBy(() -> GuardProgram.validate(Policy.builder().allow("epol_pwait").build(), X86_TABLE))
+                .hasMessageContaining("did you mean epoll_pwait");
+        assertThat(Set.copyOf(Policy.defaults().allowed())).contains("epoll_pwait", "epoll_pwait2", "io_uring_enter");
+    }
+}
