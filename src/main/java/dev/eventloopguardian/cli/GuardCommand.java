@@ -109,6 +109,10 @@ final class GuardCommand implements Callable<Integer> {
     @Option(names = "--dump-program", description = "Print the generated eBPF program, disassembled, and exit.")
     boolean dumpProgram;
 
+    @Option(names = "--dry-run",
+            description = "Do everything but run COMMAND: check it can be guarded, load and attach the program, then exit 0.")
+    boolean dryRun;
+
     @Option(names = {"-q", "--quiet"}, description = "Do not print notes before running COMMAND.")
     boolean quiet;
 
@@ -148,6 +152,12 @@ final class GuardCommand implements Callable<Integer> {
                 });
             }
             try (Guard guard = Guard.load(policy)) {
+                if (dryRun) {
+                    guarded.rehearse(guard, allThreads);
+                    out.printf("dry run: %s would run guarded by a %d-instruction program%n", guarded.path(), guard.program().size());
+                    out.flush();
+                    return 0;
+                }
                 throw guarded.exec(guard, allThreads);
             }
         } catch (UnknownSyscallException | IllegalArgumentException e) {

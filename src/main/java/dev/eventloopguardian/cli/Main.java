@@ -1,5 +1,6 @@
 package dev.eventloopguardian.cli;
 
+import dev.eventloopguardian.guard.Guard;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
@@ -10,6 +11,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        Guard.warmUpInBackground();
         System.exit(run(args));
     }
 

@@ -9,10 +9,13 @@ import dev.eventloopguardian.btf.BtfException;
 import dev.eventloopguardian.perf.PerfEvent;
 import dev.eventloopguardian.perf.PerfException;
 import dev.eventloopguardian.sys.Arch;
+import dev.eventloopguardian.sys.Linux;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * A guard program generated for a policy and loaded into the kernel, ready to be attached to
@@ -34,16 +37,47 @@ public final class Guard implements AutoCloseable {
         this.loaded = loaded;
     }
 
+    /**
+     * Starts reading the kernel's layout and binding our system calls on a background thread,
+     * so that a cold JVM does this while the command line is parsed on the main thread: the
+     * two together are most of our launch time.
+     */
+    public static void warmUpInBackground() {
+        FutureTask<KernelLayout> task = new FutureTask<>(() -> {
+            Linux.pid();
+            SyscallTable.of(Arch.current());
+            return KernelLayout.of(Btf.vmlinux(), Arch.current());
+        });
+        warmLayout = task;
+        Thread.ofPlatform().daemon().name("warm-up").start(task);
+    }
+
+    private static volatile FutureTask<KernelLayout> warmLayout;
+
+    private static KernelLayout layout() throws GuardException {
+        try {
+            FutureTask<KernelLayout> warm = warmLayout;
+            return warm != null ? warm.get() : KernelLayout.of(Btf.vmlinux(), Arch.current());
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof BtfException btf) {
+                throw unsupported(btf);
+            }
+            throw new IllegalStateException("warming up failed", e.getCause());
+        } catch (BtfException e) {
+            throw unsupported(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while reading BTF", e);
+        }
+    }
+
+    private static GuardException unsupported(BtfException e) {
+        return new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
+    }
+
     /** Generates the program for {@code policy} against this kernel's BTF, without loading it. */
     public static Program generate(Policy policy) throws GuardException, UnknownSyscallException {
-        Arch arch = Arch.current();
-        KernelLayout layout;
-        try {
-            layout = KernelLayout.of(Btf.vmlinux(), arch);
-        } catch (BtfException e) {
-            throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
-        }
-        return GuardProgram.generate(policy, SyscallTable.of(arch), layout);
+        return GuardProgram.generate(policy, SyscallTable.of(Arch.current()), layout());
     }
 
     /** Generates and loads the program for {@code policy}. */

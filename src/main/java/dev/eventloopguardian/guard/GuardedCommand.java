@@ -83,6 +83,16 @@ public final class GuardedCommand {
     }
 
     /**
+     * Does what {@link #exec} does short of exec and of changing user: arms the guard on this
+     * thread, checks COMMAND, then disarms. For {@code --dry-run}.
+     */
+    public void rehearse(Guard guard, boolean allThreads) throws GuardException {
+        try (PerfEvent event = guard.armCurrentThreadForExec(allThreads)) {
+            refuseWhatExecWouldUnguard();
+        }
+    }
+
+    /**
      * The kernel calls {@code perf_event_exit_task} at exec when the new image is not dumpable
      * by us: a set-user-ID or set-group-ID file of another owner, file capabilities that raise
      * a non-root user's privileges, or a file (or script interpreter) we may not read. Checked
