@@ -28,7 +28,7 @@ import java.util.concurrent.Callable;
         versionProvider = Version.class,
         subcommands = {CheckCommand.class},
         usageHelpWidth = 100,
-        synopsisHeading = "Usage: ",
+        synopsisHeading = "",
         customSynopsis = {
                 "Usage: eventloop-guardian [OPTIONS] [--] COMMAND [ARGS...]",
                 "       eventloop-guardian check",
@@ -46,7 +46,7 @@ import java.util.concurrent.Callable;
                 "Examples:",
                 "  eventloop-guardian python3 -c 'import time; time.sleep(0.1)'            # Aborted (core dumped)",
                 "  eventloop-guardian python3 -c 'import asyncio; asyncio.run(asyncio.sleep(1))'   # runs clean",
-                "  eventloop-guardian --all-threads --allow poll node server.js",
+                "  eventloop-guardian --all-threads node server.js                      # every thread of Node",
                 "  sudo eventloop-guardian --user \"$USER\" ./my-server                   # guarded, runs as you",
                 "  eventloop-guardian --print-policy --allow nanosleep",
                 "  eventloop-guardian check                                             # is this machine ready?",
@@ -66,6 +66,7 @@ import java.util.concurrent.Callable;
                 "",
                 "Syscalls are named as in the kernel's tables (man 2 syscalls): 'sleep' is nanosleep or clock_nanosleep.",
                 "A program named 'check' is run with: eventloop-guardian -- check",
+                "",
         })
 final class GuardCommand implements Callable<Integer> {
     @CommandLine.Spec
