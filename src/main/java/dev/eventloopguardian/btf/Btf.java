@@ -34,7 +34,8 @@ public final class Btf {
         return read(VMLINUX);
     }
 
-    static Btf read(Path path) throws BtfException {
+    /** BTF from a file: the kernel's, or one made for a kernel built without it (e.g. from BTFHub). */
+    public static Btf read(Path path) throws BtfException {
         Blob blob;
         try {
             blob = Blob.of(path.toFile());

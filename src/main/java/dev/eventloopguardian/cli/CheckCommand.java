@@ -119,7 +119,7 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     private boolean checkLoad() {
-        try (Guard guard = Guard.load(Policy.defaults())) {
+        try (Guard guard = Guard.load(Policy.defaults(), Btf.VMLINUX)) {
             String helpers = guard.program().helpersCalled().stream().map(Helper::cName).collect(Collectors.joining(", "));
             return pass("load", "the default policy's program (" + guard.program().size()
                     + " instructions) passed the verifier; helpers: " + helpers);
@@ -135,7 +135,7 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     private void checkAttach() {
-        try (Guard guard = Guard.load(Policy.defaults());
+        try (Guard guard = Guard.load(Policy.defaults(), Btf.VMLINUX);
              PerfEvent event = PerfEvent.contextSwitches(0, PerfEvent.Options.live(false))) {
             event.attach(guard.programFd());
             pass("attach", "a context-switch perf event on this thread took the program");

@@ -1,6 +1,7 @@
 package dev.eventloopguardian.cli;
 
 import dev.eventloopguardian.bpf.Program;
+import dev.eventloopguardian.btf.Btf;
 import dev.eventloopguardian.guard.Guard;
 import dev.eventloopguardian.guard.GuardException;
 import dev.eventloopguardian.guard.GuardProgram;
@@ -18,6 +19,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -104,6 +106,11 @@ final class GuardCommand implements Callable<Integer> {
             description = "Run COMMAND as USER (name or uid), still guarded. Needs root.")
     String user;
 
+    @Option(names = "--btf", paramLabel = "FILE",
+            description = "Kernel BTF to read struct offsets from (default: ${DEFAULT-VALUE}); for kernels built "
+                    + "without it, a matching file from BTFHub.")
+    Path btf = Btf.VMLINUX;
+
     @Option(names = "--print-policy", description = "Print the policy and exit.")
     boolean printPolicy;
 
@@ -134,7 +141,7 @@ final class GuardCommand implements Callable<Integer> {
                 return 0;
             }
             if (dumpProgram) {
-                Program program = Guard.generate(policy);
+                Program program = Guard.generate(policy, btf);
                 out.printf("; %d instructions for this policy%n", program.size());
                 out.print(program.listing());
                 out.flush();
@@ -152,7 +159,7 @@ final class GuardCommand implements Callable<Integer> {
                     err.flush();
                 });
             }
-            try (Guard guard = Guard.load(policy)) {
+            try (Guard guard = Guard.load(policy, btf)) {
                 if (dryRun) {
                     guarded.rehearse(guard, allThreads);
                     out.printf("dry run: %s would run guarded by a %d-instruction program%n", guarded.path(), guard.program().size());

@@ -54,13 +54,16 @@ public final class Guard implements AutoCloseable {
 
     private static volatile FutureTask<KernelLayout> warmLayout;
 
-    private static KernelLayout layout() throws GuardException {
+    private static KernelLayout layout(Path btf) throws GuardException {
         try {
             FutureTask<KernelLayout> warm = warmLayout;
-            return warm != null ? warm.get() : KernelLayout.of(Btf.vmlinux(), Arch.current());
+            if (warm != null && btf.equals(Btf.VMLINUX)) {
+                return warm.get();
+            }
+            return KernelLayout.of(Btf.read(btf), Arch.current());
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof BtfException btf) {
-                throw unsupported(btf);
+            if (e.getCause() instanceof BtfException unreadable) {
+                throw unsupported(unreadable);
             }
             throw new IllegalStateException("warming up failed", e.getCause());
         } catch (BtfException e) {
@@ -75,14 +78,17 @@ public final class Guard implements AutoCloseable {
         return new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
     }
 
-    /** Generates the program for {@code policy} against this kernel's BTF, without loading it. */
-    public static Program generate(Policy policy) throws GuardException, UnknownSyscallException {
-        return GuardProgram.generate(policy, SyscallTable.of(Arch.current()), layout());
+    /**
+     * Generates the program for {@code policy} against the kernel described by {@code btf}
+     * (normally {@link Btf#VMLINUX}), without loading it.
+     */
+    public static Program generate(Policy policy, Path btf) throws GuardException, UnknownSyscallException {
+        return GuardProgram.generate(policy, SyscallTable.of(Arch.current()), layout(btf));
     }
 
     /** Generates and loads the program for {@code policy}. */
-    public static Guard load(Policy policy) throws GuardException, UnknownSyscallException {
-        Program program = generate(policy);
+    public static Guard load(Policy policy, Path btf) throws GuardException, UnknownSyscallException {
+        Program program = generate(policy, btf);
         try {
             return new Guard(program, LoadedProgram.load(ProgramType.PERF_EVENT, PROGRAM_NAME, program));
         } catch (BpfException e) {
