@@ -2,6 +2,7 @@ package dev.eventloopguardian.btf;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.opentest4j.TestAbortedException;
 
 import java.nio.file.Files;
