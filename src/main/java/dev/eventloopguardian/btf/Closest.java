@@ -1,47 +1,25 @@
 package dev.eventloopguardian.btf;
 
-import java.util.Comparator;
-import java.util.List;
-import java.util.Locale;
+import dev.eventloopguardian.text.Suggestions;
 
-/** Names to suggest when a lookup fails: the fewest edits away, with containment counting as close. */
+import java.util.List;
+
+/** The tail of a "not found" message: names close to what was asked for, else a few that exist. */
 final class Closest {
     private Closest() {
     }
 
-    /** "; closest: a, b, c", or "" when there is nothing to suggest. */
+    /** "; closest: a, b", "; it has: x, y, ..." when nothing is close, or "" when there are no names. */
     static String describe(String wanted, List<String> candidates, int limit) {
-        String key = wanted.toLowerCase(Locale.ROOT);
-        List<String> best = candidates.stream().distinct()
-                .sorted(Comparator.comparingInt(name -> distance(key, name.toLowerCase(Locale.ROOT))))
-                .limit(limit)
-                .toList();
-        return best.isEmpty() ? "" : "; closest: " + String.join(", ", best);
-    }
-
-    static int distance(String a, String b) {
-        String shorter = a.length() <= b.length() ? a : b;
-        String longer = shorter == a ? b : a;
-        if (shorter.length() >= 3 && longer.contains(shorter)) {
-            // "state" for "__state" is one idea away, however many characters differ; but "ax"
-            // inside "orig_rax" is a coincidence, hence the minimum length.
-            return Math.min(1, longer.length() - shorter.length());
+        List<String> distinct = candidates.stream().distinct().toList();
+        List<String> close = Suggestions.closest(wanted, distinct, limit);
+        if (!close.isEmpty()) {
+            return "; closest: " + String.join(", ", close);
         }
-        int[] previous = new int[b.length() + 1];
-        int[] current = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            previous[j] = j;
+        if (distinct.isEmpty()) {
+            return "";
         }
-        for (int i = 1; i <= a.length(); i++) {
-            current[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int substitute = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-                current[j] = Math.min(substitute, Math.min(previous[j], current[j - 1]) + 1);
-            }
-            int[] swap = previous;
-            previous = current;
-            current = swap;
-        }
-        return previous[b.length()];
+        return "; it has: " + String.join(", ", distinct.subList(0, Math.min(limit, distinct.size())))
+                + (distinct.size() > limit ? ", ..." : "");
     }
 }

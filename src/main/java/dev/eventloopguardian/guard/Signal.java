@@ -1,5 +1,7 @@
 package dev.eventloopguardian.guard;
 
+import dev.eventloopguardian.text.Suggestions;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,5 +1,7 @@
 package dev.eventloopguardian.guard;
 
+import dev.eventloopguardian.text.Suggestions;
+
 import dev.eventloopguardian.sys.Arch;
 
 import java.io.IOException;

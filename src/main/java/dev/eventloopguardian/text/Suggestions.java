@@ -1,14 +1,14 @@
-package dev.eventloopguardian.guard;
+package dev.eventloopguardian.text;
 
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 
 /**
- * "Did you mean" for names a user typed: syscalls in a policy, signal names. Only runs on the
- * error path, so it favours predictable answers over speed.
+ * "Did you mean" for names a user typed: syscalls in a policy, signal names, struct members.
+ * Only runs on the error path, so it favours predictable answers over speed.
  */
-final class Suggestions {
+public final class Suggestions {
     private Suggestions() {
     }
 
@@ -31,7 +31,7 @@ final class Suggestions {
      *   <li>sharing a long start ({@code io_uring_wait}: the {@code io_uring_} calls), longest first.</li>
      * </ol>
      */
-    static List<String> closest(String query, Iterable<String> candidates, int max) {
+    public static List<String> closest(String query, Iterable<String> candidates, int max) {
         String q = withoutUnderscores(query);
         if (q.isEmpty() || max <= 0) {
             return List.of();
@@ -76,11 +76,15 @@ final class Suggestions {
         return s.indexOf('_') < 0 ? s : s.replace("_", "");
     }
 
-    /** Levenshtein distance, or {@code limit + 1} as soon as it must exceed {@code limit}. */
+    /**
+     * Edit distance where swapping two neighbours counts as one edit, as typos do ({@code tsak}),
+     * or {@code limit + 1} as soon as it must exceed {@code limit}.
+     */
     static int distance(String a, String b, int limit) {
         if (Math.abs(a.length() - b.length()) > limit) {
             return limit + 1;
         }
+        int[] beforePrevious = new int[b.length() + 1];
         int[] previous = new int[b.length() + 1];
         int[] current = new int[b.length() + 1];
         for (int j = 0; j <= b.length(); j++) {
@@ -91,15 +95,20 @@ final class Suggestions {
             int rowMin = i;
             for (int j = 1; j <= b.length(); j++) {
                 int substitute = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-                current[j] = Math.min(substitute, Math.min(previous[j], current[j - 1]) + 1);
-                rowMin = Math.min(rowMin, current[j]);
+                int best = Math.min(substitute, Math.min(previous[j], current[j - 1]) + 1);
+                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+                    best = Math.min(best, beforePrevious[j - 2] + 1);
+                }
+                current[j] = best;
+                rowMin = Math.min(rowMin, best);
             }
             if (rowMin > limit) {
                 return limit + 1;
             }
-            int[] swap = previous;
+            int[] recycled = beforePrevious;
+            beforePrevious = previous;
             previous = current;
-            current = swap;
+            current = recycled;
         }
         return Math.min(previous[b.length()], limit + 1);
     }
