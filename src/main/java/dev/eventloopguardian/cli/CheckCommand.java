@@ -7,6 +7,7 @@ import dev.eventloopguardian.guard.Guard;
 import dev.eventloopguardian.guard.GuardException;
 import dev.eventloopguardian.guard.KernelLayout;
 import dev.eventloopguardian.guard.Policy;
+import dev.eventloopguardian.guard.Signal;
 import dev.eventloopguardian.guard.UnknownSyscallException;
 import dev.eventloopguardian.perf.PerfEvent;
 import dev.eventloopguardian.perf.PerfException;
@@ -182,7 +183,8 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
         if (status < 0) {
             return "did not finish in 30 s";
         }
-        return status > KILLED_BY_SIGNAL ? "was killed by signal " + (status - KILLED_BY_SIGNAL) : "exited " + status;
+        return status > KILLED_BY_SIGNAL && status <= KILLED_BY_SIGNAL + 64
+                ? "was killed by " + new Signal(status - KILLED_BY_SIGNAL).name() : "exited " + status;
     }
 
     private static long capabilities() {

@@ -6,8 +6,8 @@ import dev.eventloopguardian.sys.Linux;
 import dev.eventloopguardian.sys.SyscallException;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -75,11 +75,16 @@ public final class GuardedCommand {
         refuseWhatExecWouldUnguard();
         Linux.resetSignalMask();
         Linux.closeOnExecFrom(3, event.fd());
-        List<String> args = new ArrayList<>(argv);
-        SyscallException failure = Linux.execv(executable.path().toString(), args);
+        SyscallException failure = Linux.execve(executable.path().toString(), argv, userEnvironment());
         event.close();
         return new GuardException(GuardException.Kind.UNGUARDABLE, "cannot execute " + executable.path() + ": "
                 + failure.getMessage());
+    }
+
+    /** With {@code --user}, COMMAND gets that user's HOME, USER and LOGNAME, as login tools do. */
+    private Map<String, String> userEnvironment() {
+        return runAs.map(account -> Map.of("HOME", account.home(), "USER", account.name(), "LOGNAME", account.name()))
+                .orElse(Map.of());
     }
 
     /**

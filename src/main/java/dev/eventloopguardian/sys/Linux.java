@@ -5,11 +5,13 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -143,24 +145,42 @@ public final class Linux {
     }
 
     /**
-     * Replaces this process image with {@code path}, keeping the environment. Returns only by
+     * Replaces this process image with {@code path}. The environment is this process's own,
+     * with {@code overrides} set on top (empty: passed through untouched). Returns only by
      * throwing: exec failed.
      */
-    public static SyscallException execv(String path, List<String> argv) {
+    public static SyscallException execve(String path, List<String> argv, Map<String, String> overrides) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment args = arena.allocate(ADDRESS, argv.size() + 1L);
-            for (int i = 0; i < argv.size(); i++) {
-                args.setAtIndex(ADDRESS, i, arena.allocateFrom(argv.get(i)));
-            }
-            args.setAtIndex(ADDRESS, argv.size(), MemorySegment.NULL);
-            MemorySegment environ = SymbolLookup.loaderLookup().or(LINKER.defaultLookup()).find("environ")
-                    .orElseThrow(() -> new UnsatisfiedLinkError("libc has no environ"))
-                    .reinterpret(ADDRESS.byteSize()).get(ADDRESS, 0);
-            syscall(Nr.EXECVE, arena.allocateFrom(path).address(), args.address(), environ.address());
+            MemorySegment environment = overrides.isEmpty() ? environ() : environment(arena, overrides);
+            syscall(Nr.EXECVE, arena.allocateFrom(path).address(), cStrings(arena, argv).address(), environment.address());
             throw new AssertionError("execve returned without an error");
         } catch (SyscallException e) {
             return e;
         }
+    }
+
+    private static MemorySegment environ() {
+        return LINKER.defaultLookup().find("environ")
+                .orElseThrow(() -> new UnsatisfiedLinkError("libc has no environ"))
+                .reinterpret(ADDRESS.byteSize()).get(ADDRESS, 0);
+    }
+
+    private static MemorySegment environment(Arena arena, Map<String, String> overrides) {
+        Map<String, String> merged = new LinkedHashMap<>(System.getenv());
+        merged.putAll(overrides);
+        List<String> entries = new ArrayList<>();
+        merged.forEach((name, value) -> entries.add(name + "=" + value));
+        return cStrings(arena, entries);
+    }
+
+    /** A NULL-terminated {@code char *[]}, as exec takes for argv and envp. */
+    private static MemorySegment cStrings(Arena arena, List<String> strings) {
+        MemorySegment array = arena.allocate(ADDRESS, strings.size() + 1L);
+        for (int i = 0; i < strings.size(); i++) {
+            array.setAtIndex(ADDRESS, i, arena.allocateFrom(strings.get(i)));
+        }
+        array.setAtIndex(ADDRESS, strings.size(), MemorySegment.NULL);
+        return array;
     }
 
     /** A user account as {@code getpwnam(3)} sees it (so NSS sources such as LDAP work too). */
