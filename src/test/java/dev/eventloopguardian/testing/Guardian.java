@@ -1,20 +1,30 @@
 package dev.eventloopguardian.testing;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * Runs eventloop-guardian as users do, in its own JVM on this build's classes, and collects
  * what it did. Optional {@code prefix} words go before the JVM (e.g. {@code setpriv ...}).
+ * {@link #run} feeds stdin and waits; {@link #start} hands back the live process, so that a
+ * test can see its pid and decide when stdin gets input.
  */
 public final class Guardian {
     private static final String MAIN = "dev.eventloopguardian.cli.Main";
+    private static final String PICOCLI = "picocli.CommandLine";
     private static final long TIMEOUT_SECONDS = 60;
 
     /** How a run ended. Java reports death by signal N as 128 + N. */
@@ -32,6 +42,7 @@ public final class Guardian {
     private final List<String> prefix = new ArrayList<>();
     private Path directory;
     private String stdin = "";
+    private String classpath = System.getProperty("java.class.path");
     private final Map<String, String> environment = new java.util.HashMap<>();
 
     public static Guardian guardian() {
@@ -58,15 +69,55 @@ public final class Guardian {
         return this;
     }
 
-    /** The command line that starts the tool: {@code java ... Main}, ready for arguments. */
-    public static List<String> javaCommand() {
-        return List.of(ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
-                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), MAIN);
+    /**
+     * Starts the run with a core size limit of 0: a test that expects SIGABRT must not leave a
+     * core file in the working directory on a machine whose {@code ulimit -c} allows one.
+     */
+    public Guardian noCoreDump() {
+        return prefix("prlimit", "--core=0", "--");
     }
 
+    /**
+     * Runs the tool as uid/gid 65534 without any capability, from a copy of its classes and
+     * picocli in {@code scratch} (a {@code @TempDir}: its parent must let every user in), since
+     * the build's own class path may lie under a home directory that other users cannot enter.
+     */
+    public Guardian withoutPrivileges(Path scratch) {
+        classpath = worldReadableCopy(scratch);
+        return prefix("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+                "--bounding-set=-all", "--");
+    }
+
+    /** The environment the tool starts with: ours plus what {@link #env} added. */
+    public Map<String, String> environment() {
+        Map<String, String> all = new java.util.HashMap<>(System.getenv());
+        all.putAll(environment);
+        return all;
+    }
+
+    /** The command line that starts the tool: {@code java ... Main}, ready for arguments. */
+    public static List<String> javaCommand() {
+        return javaCommand(System.getProperty("java.class.path"));
+    }
+
+    private static List<String> javaCommand(String classpath) {
+        return List.of(ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classpath, MAIN);
+    }
+
+    /** Runs the tool with {@code arguments}, feeding it the {@link #stdin} text, and waits for it. */
     public Result run(String... arguments) {
+        try (Running running = start(arguments)) {
+            running.write(stdin);
+            running.closeStdin();
+            return running.result();
+        }
+    }
+
+    /** Starts the tool with {@code arguments}; its stdin stays open until the test closes it. */
+    public Running start(String... arguments) {
         List<String> command = new ArrayList<>(prefix);
-        command.addAll(javaCommand());
+        command.addAll(javaCommand(classpath));
         command.addAll(List.of(arguments));
         ProcessBuilder builder = new ProcessBuilder(command);
         if (directory != null) {
@@ -74,24 +125,76 @@ public final class Guardian {
         }
         builder.environment().putAll(environment);
         try {
-            Process process = builder.start();
-            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(process.getInputStream()));
-            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(process.getErrorStream()));
-            try (var in = process.getOutputStream()) {
-                in.write(stdin.getBytes(StandardCharsets.UTF_8));
+            return new Running(command, builder.start());
+        } catch (IOException e) {
+            throw new AssertionError("cannot start " + command, e);
+        }
+    }
+
+    /** A started run: the process is the tool until it execs, then COMMAND, with the same pid. */
+    public static final class Running implements AutoCloseable {
+        private final List<String> command;
+        private final Process process;
+        private final OutputStream in;
+        private final CompletableFuture<String> out;
+        private final CompletableFuture<String> err;
+
+        private Running(List<String> command, Process process) {
+            this.command = command;
+            this.process = process;
+            this.in = process.getOutputStream();
+            this.out = CompletableFuture.supplyAsync(() -> drain(process.getInputStream()));
+            this.err = CompletableFuture.supplyAsync(() -> drain(process.getErrorStream()));
+        }
+
+        public long pid() {
+            return process.pid();
+        }
+
+        /** Writes {@code text} to stdin; a process that has stopped reading is not an error. */
+        public void write(String text) {
+            try {
+                in.write(text.getBytes(StandardCharsets.UTF_8));
+                in.flush();
             } catch (IOException ignored) {
                 // COMMAND exited before reading its input.
             }
-            if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        }
+
+        public void closeStdin() {
+            try {
+                in.close();
+            } catch (IOException ignored) {
+                // already gone
+            }
+        }
+
+        /** Whether the process ends within {@code timeout}, stdin left as it is. */
+        public boolean endsWithin(Duration timeout) {
+            try {
+                return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+
+        /** Waits for the process to end (stdin left as it is) and returns how it ended. */
+        public Result result() {
+            if (!endsWithin(Duration.ofSeconds(TIMEOUT_SECONDS))) {
                 process.destroyForcibly();
                 throw new AssertionError("timed out after " + TIMEOUT_SECONDS + " s: " + command);
             }
             return new Result(process.exitValue(), out.join(), err.join());
-        } catch (IOException e) {
-            throw new AssertionError("cannot start " + command, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
+        }
+
+        /** Ends the process if it is still running: a failed test must not leave it behind. */
+        @Override
+        public void close() {
+            closeStdin();
+            if (process.isAlive()) {
+                process.destroyForcibly();
+            }
         }
     }
 
@@ -101,5 +204,49 @@ public final class Guardian {
         } catch (IOException e) {
             return "(unreadable: " + e + ")";
         }
+    }
+
+    /** Copies the tool's classes and picocli into {@code scratch}, readable by every user. */
+    private static String worldReadableCopy(Path scratch) {
+        try {
+            List<String> entries = new ArrayList<>();
+            int i = 0;
+            for (String className : List.of(MAIN, PICOCLI)) {
+                Path source = codeSource(className);
+                Path copy = scratch.resolve("cp" + i++ + (Files.isDirectory(source) ? "" : ".jar"));
+                copyTree(source, copy);
+                entries.add(copy.toString());
+            }
+            open(scratch);
+            return String.join(":", entries);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Path codeSource(String className) {
+        try {
+            return Path.of(Class.forName(className).getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (ClassNotFoundException | URISyntaxException e) {
+            throw new AssertionError("cannot find the class path entry of " + className, e);
+        }
+    }
+
+    private static void copyTree(Path source, Path target) throws IOException {
+        try (Stream<Path> files = Files.walk(source)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                Path copy = target.resolve(source.relativize(file).toString());
+                if (Files.isDirectory(file)) {
+                    Files.createDirectories(copy);
+                } else {
+                    Files.copy(file, copy);
+                }
+                open(copy);
+            }
+        }
+    }
+
+    private static void open(Path path) throws IOException {
+        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(Files.isDirectory(path) ? "rwxr-xr-x" : "rw-r--r--"));
     }
 }
