@@ -166,7 +166,8 @@ final class GuardCommand implements Callable<Integer> {
                     out.flush();
                     return 0;
                 }
-                throw guarded.exec(guard, allThreads);
+                guarded.exec(guard, allThreads);
+                throw new AssertionError("exec returned");
             }
         } catch (UnknownSyscallException | IllegalArgumentException e) {
             return usage(err, e.getMessage());
@@ -209,7 +210,8 @@ final class GuardCommand implements Callable<Integer> {
             try {
                 builder.allowFd(rule.substring(0, colon), Integer.parseInt(rule.substring(colon + 1)));
             } catch (NumberFormatException e) {
-                throw new UsageException("--allow-fd " + rule + ": '" + rule.substring(colon + 1) + "' is not a file descriptor number");
+                throw new UsageException("--allow-fd takes SYSCALL:FD, e.g. --allow-fd write:3; in '" + rule + "', '"
+                        + rule.substring(colon + 1) + "' is not a file descriptor number");
             }
         }
         disallow.forEach(builder::disallow);

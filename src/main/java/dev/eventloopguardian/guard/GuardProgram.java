@@ -54,12 +54,12 @@ public final class GuardProgram {
         return new GuardProgram(layout).emit(policy, table);
     }
 
-    /** Checks every syscall the user named against {@code table} before anything is loaded. */
+    /**
+     * Checks every syscall the user named against {@code table} before anything is loaded,
+     * those in {@code --disallow} too: a typo there would otherwise leave the syscall allowed.
+     */
     public static void validate(Policy policy, SyscallTable table) throws UnknownSyscallException {
-        for (String name : policy.allowed()) {
-            resolve(name, policy, table);
-        }
-        for (String name : policy.allowedFds().keySet()) {
+        for (String name : policy.namedByUser()) {
             resolve(name, policy, table);
         }
     }

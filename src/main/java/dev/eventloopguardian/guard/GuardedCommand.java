@@ -1,10 +1,13 @@
 package dev.eventloopguardian.guard;
 
 import dev.eventloopguardian.perf.PerfEvent;
+import dev.eventloopguardian.sys.Errno;
 import dev.eventloopguardian.sys.Executable;
 import dev.eventloopguardian.sys.Linux;
 import dev.eventloopguardian.sys.SyscallException;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -61,9 +64,10 @@ public final class GuardedCommand {
 
     /**
      * Arms {@code guard} on this thread, switches to the {@code --user} account, marks our own
-     * descriptors close-on-exec and execs. Returns only by throwing.
+     * descriptors close-on-exec and execs. Returns only by throwing: exec failed, and COMMAND
+     * did not run.
      */
-    public GuardException exec(Guard guard, boolean allThreads) throws GuardException {
+    public void exec(Guard guard, boolean allThreads) throws GuardException, Executable.NotRunnable {
         PerfEvent event = guard.armCurrentThreadForExec(allThreads);
         try {
             runAs.ifPresent(Linux::becomeUser);
@@ -73,12 +77,39 @@ public final class GuardedCommand {
                     + e.getMessage());
         }
         refuseWhatExecWouldUnguard();
+        forgetJvmPerfData();
         Linux.resetSignalMask();
         Linux.closeOnExecFrom(3, event.fd());
         SyscallException failure = Linux.execve(executable.path().toString(), argv, userEnvironment());
         event.close();
-        return new GuardException(GuardException.Kind.UNGUARDABLE, "cannot execute " + executable.path() + ": "
-                + failure.getMessage());
+        throw notRunnable(failure);
+    }
+
+    /**
+     * Removes the JVM's performance-data file for this pid: it outlives exec, and jps and jcmd
+     * would list COMMAND as a JVM running our main class.
+     */
+    private static void forgetJvmPerfData() {
+        Path perfData = Path.of(System.getProperty("java.io.tmpdir"), "hsperfdata_" + System.getProperty("user.name"),
+                Long.toString(ProcessHandle.current().pid()));
+        try {
+            Files.deleteIfExists(perfData);
+        } catch (IOException | SecurityException e) {
+            // Only cosmetic: jps would list COMMAND until the next JVM cleans up.
+        }
+    }
+
+    /** Says why exec failed the way a shell would: 127 for something missing, 126 otherwise. */
+    private Executable.NotRunnable notRunnable(SyscallException failure) {
+        String path = executable.path().toString();
+        if (failure.is(Errno.ENOENT)) {
+            String interpreter = executable.interpreterLine().map(line -> line.split("\\s+")[0]).orElse("its interpreter");
+            return new Executable.NotRunnable(path + ": bad interpreter: " + interpreter + ": no such file", false);
+        }
+        if (failure.is(Errno.ENOEXEC)) {
+            return new Executable.NotRunnable(path + ": not a program this kernel can run (exec format error)", true);
+        }
+        return new Executable.NotRunnable(path + ": cannot execute: " + failure.getMessage(), true);
     }
 
     /** With {@code --user}, COMMAND gets that user's HOME, USER and LOGNAME, as login tools do. */
@@ -91,7 +122,7 @@ public final class GuardedCommand {
      * Does what {@link #exec} does short of exec and of changing user: arms the guard on this
      * thread, checks COMMAND, then disarms. For {@code --dry-run}.
      */
-    public void rehearse(Guard guard, boolean allThreads) throws GuardException {
+    public void rehearse(Guard guard, boolean allThreads) throws GuardException, Executable.NotRunnable {
         try (PerfEvent event = guard.armCurrentThreadForExec(allThreads)) {
             refuseWhatExecWouldUnguard();
         }
@@ -100,28 +131,50 @@ public final class GuardedCommand {
     /**
      * The kernel calls {@code perf_event_exit_task} at exec when the new image is not dumpable
      * by us: a set-user-ID or set-group-ID file of another owner, file capabilities that raise
-     * a non-root user's privileges, or a file (or script interpreter) we may not read. Checked
-     * as the user COMMAND runs as.
+     * a non-root user's privileges, or a file (or script interpreter) we may execute but not
+     * read. Checked as the user COMMAND runs as, after the switch.
      */
-    private void refuseWhatExecWouldUnguard() throws GuardException {
+    private void refuseWhatExecWouldUnguard() throws GuardException, Executable.NotRunnable {
+        if (!executable.executableByCaller()) {
+            throw new Executable.NotRunnable(executable.path() + ": permission denied for the user it runs as", true);
+        }
+        if (Linux.effectiveUid() != Linux.uid()) {
+            throw unguardable(executable, "this process runs with effective uid " + Linux.effectiveUid() + " but real uid "
+                    + Linux.uid(), "Run eventloop-guardian as a plain user or as root, not set-user-ID.");
+        }
+        refuseUnguardableImage(executable);
+        Optional<String> interpreter = executable.interpreterLine().map(line -> line.split("\\s+")[0]);
+        if (interpreter.isPresent() && interpreter.get().startsWith("/")) {
+            try {
+                refuseUnguardableImage(Executable.resolve(interpreter.get(), ""));
+            } catch (Executable.NotRunnable missing) {
+                // exec reports a missing interpreter itself, as a shell would
+            }
+        }
+    }
+
+    private static void refuseUnguardableImage(Executable image) throws GuardException {
         int uid = Linux.uid();
-        int gid = Linux.gid();
-        String why = null;
-        if (executable.setUid() && executable.ownerUid() != uid) {
-            why = "it is set-user-ID (owner uid " + executable.ownerUid() + ")";
-        } else if (executable.setGid() && executable.ownerGid() != gid) {
-            why = "it is set-group-ID (group " + executable.ownerGid() + ")";
-        } else if (uid != 0 && executable.hasFileCapabilities()) {
-            why = "it has file capabilities (getcap " + executable.path() + ")";
-        } else if (!executable.readable()) {
-            why = "the user it runs as cannot read it";
-        } else if (Linux.effectiveUid() != uid) {
-            why = "this process runs with effective uid " + Linux.effectiveUid() + " but real uid " + uid;
+        if (image.setUid() && image.ownerUid() != uid) {
+            throw unguardable(image, "it is set-user-ID (owner uid " + image.ownerUid() + ")",
+                    "Run it as its owner with --user, or run a copy without the set-user-ID bit.");
         }
-        if (why != null) {
-            throw new GuardException(GuardException.Kind.UNGUARDABLE, "refusing to run " + executable.path() + ": " + why
-                    + ", so the kernel would detach the guard at exec and it would run unguarded",
-                    "Run a copy without the special bit, or run it as its owner with --user.", null);
+        if (image.setGid() && image.ownerGid() != Linux.gid()) {
+            throw unguardable(image, "it is set-group-ID (group " + image.ownerGid() + ")",
+                    "Run a copy without the set-group-ID bit (chmod g-s).");
         }
+        if (uid != 0 && image.hasFileCapabilities()) {
+            throw unguardable(image, "it has file capabilities (getcap " + image.path() + ")",
+                    "Run it as root, or run a copy without them (setcap -r).");
+        }
+        if (!image.readable()) {
+            throw unguardable(image, "the user it runs as may execute it but not read it",
+                    "Make it readable (chmod o+r " + image.path() + "), or run it as its owner with --user.");
+        }
+    }
+
+    private static GuardException unguardable(Executable image, String why, String remedy) {
+        return new GuardException(GuardException.Kind.UNGUARDABLE, "refusing to run " + image.path() + ": " + why
+                + ", so the kernel would detach the guard at exec and it would run unguarded", remedy, null);
     }
 }

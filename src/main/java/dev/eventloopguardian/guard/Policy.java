@@ -90,6 +90,11 @@ public final class Policy {
         return userNamed.contains(name);
     }
 
+    /** Every syscall the user named, in --allow, --disallow or --allow-fd. */
+    SortedSet<String> namedByUser() {
+        return userNamed;
+    }
+
     /** Why a default syscall is allowed, or empty for one the user added. */
     public static String reason(String name) {
         String reason = DEFAULT_ALLOWED.get(name);

@@ -21,7 +21,7 @@ public record Executable(String command, Path path, int mode, int ownerUid, int 
         private static final long serialVersionUID = 1L;
         private final boolean found;
 
-        NotRunnable(String message, boolean found) {
+        public NotRunnable(String message, boolean found) {
             super(message);
             this.found = found;
         }
@@ -89,6 +89,11 @@ public record Executable(String command, Path path, int mode, int ownerUid, int 
     /** Whether the file carries file capabilities ({@code security.capability}). */
     public boolean hasFileCapabilities() {
         return Linux.xattrSize(path.toString(), "security.capability").isPresent();
+    }
+
+    /** Whether the calling process may execute the file (access(2) with the real ids). */
+    public boolean executableByCaller() {
+        return Files.isExecutable(path);
     }
 
     /** Whether the calling process may read the file (access(2) with the real ids). */

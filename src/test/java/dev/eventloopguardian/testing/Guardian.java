@@ -102,7 +102,7 @@ public final class Guardian {
 
     private static List<String> javaCommand(String classpath) {
         return List.of(ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
-                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classpath, MAIN);
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-cp", classpath, MAIN);
     }
 
     /** Runs the tool with {@code arguments}, feeding it the {@link #stdin} text, and waits for it. */
