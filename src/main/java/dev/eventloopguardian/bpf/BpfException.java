@@ -19,6 +19,11 @@ public final class BpfException extends Exception {
         this.verifierLog = verifierLog == null ? "" : verifierLog;
     }
 
+    /** What the kernel said, e.g. {@code bpf(BPF_PROG_LOAD): EPERM (Operation not permitted)}. */
+    public String kernelError() {
+        return getCause().getMessage();
+    }
+
     public int errno() {
         return errno;
     }

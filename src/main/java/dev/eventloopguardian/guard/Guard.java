@@ -99,7 +99,7 @@ public final class Guard implements AutoCloseable {
     private static GuardException explain(BpfException e, Program program) {
         if (e.isPermissionDenied()) {
             return new GuardException(GuardException.Kind.PERMISSION,
-                    "not allowed to load an eBPF program (" + e.getMessage() + ")", PRIVILEGE_HINT, e);
+                    "not allowed to load an eBPF program: " + e.kernelError(), PRIVILEGE_HINT, e);
         }
         String log = e.verifierLog();
         if (log.contains("unknown func")) {
