@@ -33,6 +33,15 @@ class ErrorsTest {
     }
 
     @Test
+    void missingKernelBtfNamesTheKernelFeatureAndRunsNothing(@TempDir Path directory) {
+        Path marker = directory.resolve("ran");
+        Guardian.Result result = guardian().run("--btf", directory.resolve("no-vmlinux").toString(), "touch", marker.toString());
+        assertThat(result.status()).as(result.toString()).isEqualTo(69);
+        assertThat(result.stderr()).as(result.toString()).contains("CONFIG_DEBUG_INFO_BTF");
+        assertThat(marker).as("COMMAND must not run").doesNotExist();
+    }
+
+    @Test
     void optionsButNoCommandIsAUsageError() {
         Guardian.Result result = guardian().run("--allow", "nanosleep", "--signal", "USR1");
         assertThat(result.status()).as(result.toString()).isEqualTo(USAGE);

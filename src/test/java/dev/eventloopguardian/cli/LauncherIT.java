@@ -3,6 +3,7 @@ package dev.eventloopguardian.cli;
 import dev.eventloopguardian.testing.KernelTest;
 import dev.eventloopguardian.testing.Python;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -42,6 +43,21 @@ class LauncherIT {
                 + System.getenv("PATH")), "--version");
         assertThat(run.status()).as(run.output()).isZero();
         assertThat(run.output()).contains("eventloop-guardian ").containsPattern("Java (2[5-9]|[3-9][0-9])");
+    }
+
+    @Test
+    @KernelTest
+    void saysWhichJdkIsMissingWhenThereIsNoJdk25(@TempDir Path empty) throws Exception {
+        Path jdk = Path.of(ProcessHandle.current().info().command().orElseThrow()).getParent().getParent();
+        // Hide this JDK in a private mount namespace: the launcher must then find none and say so.
+        List<String> command = List.of("unshare", "--mount", "sh", "-c",
+                "mount --bind \"$1\" \"$2\" && exec \"$3\" --version", "sh", empty.toString(), jdk.toString(),
+                LAUNCHER.toString());
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(output).isEqualTo(69);
+        assertThat(output).contains("needs a JDK 25 or newer", "JAVA_HOME");
     }
 
     @Test
