@@ -169,9 +169,7 @@ final class GuardCommand implements Callable<Integer> {
                 guarded.exec(guard, allThreads);
                 throw new AssertionError("exec returned");
             }
-        } catch (UnknownSyscallException | IllegalArgumentException e) {
-            return usage(err, e.getMessage());
-        } catch (UsageException e) {
+        } catch (UnknownSyscallException | UsageException e) {
             return usage(err, e.getMessage());
         } catch (Executable.NotRunnable e) {
             err.println("eventloop-guardian: " + e.getMessage());
@@ -209,13 +207,17 @@ final class GuardCommand implements Callable<Integer> {
             }
             try {
                 builder.allowFd(rule.substring(0, colon), Integer.parseInt(rule.substring(colon + 1)));
-            } catch (NumberFormatException e) {
+            } catch (IllegalArgumentException e) { // NumberFormatException included
                 throw new UsageException("--allow-fd takes SYSCALL:FD, e.g. --allow-fd write:3; in '" + rule + "', '"
                         + rule.substring(colon + 1) + "' is not a file descriptor number");
             }
         }
         disallow.forEach(builder::disallow);
-        return builder.includeUninterruptible(includeUninterruptible).signal(Signal.parse(signal)).build();
+        try {
+            return builder.includeUninterruptible(includeUninterruptible).signal(Signal.parse(signal)).build();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--signal " + signal + ": " + e.getMessage());
+        }
     }
 
     private Optional<Linux.Account> account() throws UsageException {
