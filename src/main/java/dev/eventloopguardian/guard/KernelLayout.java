@@ -6,25 +6,55 @@ import dev.eventloopguardian.btf.BtfException;
 import dev.eventloopguardian.btf.Member;
 import dev.eventloopguardian.sys.Arch;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * Where the running kernel keeps what the guard program reads. Resolved from the kernel's
  * own BTF, never hard-coded: {@code task_struct} changes layout between builds.
  */
-public record KernelLayout(Field taskState, Field syscallNumber, Field firstArgument) {
+public record KernelLayout(Field taskState, Field syscallNumber, List<Field> arguments) {
+    /** Syscalls take at most six arguments on every architecture we support. */
+    public static final int SYSCALL_ARGUMENTS = 6;
+
     /** A field the program loads: a C expression for listings, its byte offset and width. */
     public record Field(String expression, int offset, Size size) {
+    }
+
+    public KernelLayout {
+        arguments = List.copyOf(arguments);
+        if (arguments.size() != SYSCALL_ARGUMENTS) {
+            throw new IllegalArgumentException("a syscall has " + SYSCALL_ARGUMENTS + " argument registers, not "
+                    + arguments.size());
+        }
+    }
+
+    /** The register holding the first argument: the file descriptor of read, write, sendto... */
+    public Field firstArgument() {
+        return arguments.getFirst();
     }
 
     public static KernelLayout of(Btf btf, Arch arch) throws BtfException {
         Field state = field(btf, "task_struct", "__state", "task->__state");
         return switch (arch) {
-            case X86_64 -> new KernelLayout(state,
-                    field(btf, "pt_regs", "orig_ax", "regs->orig_ax"),
-                    field(btf, "pt_regs", "di", "regs->di"));
-            case AARCH64 -> new KernelLayout(state,
-                    field(btf, "pt_regs", "syscallno", "regs->syscallno"),
-                    field(btf, "pt_regs", "orig_x0", "regs->orig_x0"));
+            // The x86_64 syscall ABI passes arguments in di, si, dx, r10, r8, r9.
+            case X86_64 -> new KernelLayout(state, field(btf, "pt_regs", "orig_ax", "regs->orig_ax"), List.of(
+                    field(btf, "pt_regs", "di", "regs->di"), field(btf, "pt_regs", "si", "regs->si"),
+                    field(btf, "pt_regs", "dx", "regs->dx"), field(btf, "pt_regs", "r10", "regs->r10"),
+                    field(btf, "pt_regs", "r8", "regs->r8"), field(btf, "pt_regs", "r9", "regs->r9")));
+            // arm64 passes them in x0-x5; x0 is overwritten by the return value, so its entry value is orig_x0.
+            case AARCH64 -> new KernelLayout(state, field(btf, "pt_regs", "syscallno", "regs->syscallno"),
+                    arm64Arguments(btf));
         };
+    }
+
+    private static List<Field> arm64Arguments(Btf btf) throws BtfException {
+        List<Field> arguments = new ArrayList<>(List.of(field(btf, "pt_regs", "orig_x0", "regs->orig_x0")));
+        Member registers = btf.member("pt_regs", "regs");
+        for (int i = 1; i < SYSCALL_ARGUMENTS; i++) {
+            arguments.add(new Field("regs->regs[" + i + "]", registers.offset() + 8 * i, Size.DW));
+        }
+        return arguments;
     }
 
     private static Field field(Btf btf, String struct, String member, String expression) throws BtfException {

@@ -17,10 +17,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class GuardProgramTest {
     /** This machine's layout (Linux 6.18 x86_64), as BTF reports it. */
     static final KernelLayout X86 = new KernelLayout(new KernelLayout.Field("task->__state", 24, Size.W),
-            new KernelLayout.Field("regs->orig_ax", 120, Size.DW), new KernelLayout.Field("regs->di", 112, Size.DW));
+            new KernelLayout.Field("regs->orig_ax", 120, Size.DW), arguments("regs->di", 112, 104, 96, 56, 72, 64));
     /** An aarch64-like layout: the syscall number is a 32-bit field there. */
     static final KernelLayout ARM = new KernelLayout(new KernelLayout.Field("task->__state", 24, Size.W),
-            new KernelLayout.Field("regs->syscallno", 280, Size.W), new KernelLayout.Field("regs->orig_x0", 272, Size.DW));
+            new KernelLayout.Field("regs->syscallno", 280, Size.W), arguments("regs->orig_x0", 272, 8, 16, 24, 32, 40));
+
+    private static List<KernelLayout.Field> arguments(String first, int... offsets) {
+        List<KernelLayout.Field> fields = new java.util.ArrayList<>();
+        for (int i = 0; i < offsets.length; i++) {
+            fields.add(new KernelLayout.Field(i == 0 ? first : "arg" + i, offsets[i], Size.DW));
+        }
+        return fields;
+    }
 
     private static final int RUNNING = 0;
     private static final int INTERRUPTIBLE = 0x1;
