@@ -1,0 +1,75 @@
+package dev.eventloopguardian.guard;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+import static dev.eventloopguardian.guard.EventLayout.*;
+
+/**
+ * A guarded thread going to sleep in a syscall the policy does not allow, as the guard program
+ * saw it at the switch-out. Stacks are raw instruction addresses, innermost first; naming them
+ * is the report's business.
+ */
+public record BlockingEvent(long monotonicNanos, int pid, int tid, String thread, long syscall, long[] arguments,
+                            int state, long[] kernelStack, long[] userStack) {
+    /** {@code TASK_UNINTERRUPTIBLE}: a D sleep, as opposed to an interruptible S sleep. */
+    private static final int UNINTERRUPTIBLE = 0x2;
+
+    /** Reads one ring-buffer record; {@code record} is positioned at its start. */
+    public static BlockingEvent decode(ByteBuffer record) {
+        if (record.remaining() < SIZE) {
+            throw new IllegalArgumentException("a blocking event is " + SIZE + " bytes, got " + record.remaining());
+        }
+        ByteBuffer in = record.slice().order(ByteOrder.nativeOrder());
+        byte[] comm = new byte[COMM_BYTES];
+        in.get(COMM, comm);
+        int nameLength = 0;
+        while (nameLength < comm.length && comm[nameLength] != 0) {
+            nameLength++;
+        }
+        long[] arguments = new long[KernelLayout.SYSCALL_ARGUMENTS];
+        for (int i = 0; i < arguments.length; i++) {
+            arguments[i] = in.getLong(ARGS + 8 * i);
+        }
+        return new BlockingEvent(in.getLong(TIME), in.getInt(PID), in.getInt(TID),
+                new String(comm, 0, nameLength, StandardCharsets.UTF_8), in.getLong(SYSCALL), arguments,
+                in.getInt(STATE), frames(in, KERNEL_STACK, in.getInt(KERNEL_STACK_BYTES), KERNEL_FRAMES),
+                frames(in, USER_STACK, in.getInt(USER_STACK_BYTES), USER_FRAMES));
+    }
+
+    /** The frames bpf_get_stack filled: it returns the bytes written, or a negative errno. */
+    private static long[] frames(ByteBuffer in, int offset, int bytes, int capacity) {
+        int count = bytes <= 0 ? 0 : Math.min(capacity, bytes / 8);
+        long[] frames = new long[count];
+        for (int i = 0; i < count; i++) {
+            frames[i] = in.getLong(offset + 8 * i);
+        }
+        return frames;
+    }
+
+    /** {@code D} for an uninterruptible sleep, {@code S} for an interruptible one. */
+    public char stateLetter() {
+        return (state & UNINTERRUPTIBLE) != 0 ? 'D' : 'S';
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof BlockingEvent that && monotonicNanos == that.monotonicNanos && pid == that.pid
+                && tid == that.tid && thread.equals(that.thread) && syscall == that.syscall
+                && Arrays.equals(arguments, that.arguments) && state == that.state
+                && Arrays.equals(kernelStack, that.kernelStack) && Arrays.equals(userStack, that.userStack);
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(monotonicNanos) * 31 + tid;
+    }
+
+    @Override
+    public String toString() {
+        return "BlockingEvent[tid " + tid + " (" + thread + ") of pid " + pid + ", syscall " + syscall + ", state "
+                + stateLetter() + ", " + kernelStack.length + " kernel and " + userStack.length + " user frames]";
+    }
+}

@@ -1,0 +1,40 @@
+package dev.eventloopguardian.guard;
+
+/**
+ * The record the guard program writes into the ring buffer for each counted sleep, in the
+ * kernel's byte order. The generator writes these offsets and {@link BlockingEvent} reads them:
+ * both take them from here.
+ *
+ * <pre>
+ *   0 u64 time        bpf_ktime_get_ns(): CLOCK_MONOTONIC at the switch-out
+ *   8 u32 tid         } bpf_get_current_pid_tgid(): tid in the low half,
+ *  12 u32 pid         }   the process id (tgid) in the high half
+ *  16 char comm[16]   the thread's name
+ *  32 s64 syscall     the syscall number
+ *  40 u64 args[6]     the syscall's arguments
+ *  88 u32 state       task->__state
+ *  92 s32 kernel_stack_bytes, 96 s32 user_stack_bytes: bpf_get_stack()'s results (negative: errno)
+ * 104 u64 kernel_stack[KERNEL_FRAMES], then u64 user_stack[USER_FRAMES]
+ * </pre>
+ */
+final class EventLayout {
+    static final int TIME = 0;
+    static final int PID_TGID = 8;
+    static final int TID = 8;
+    static final int PID = 12;
+    static final int COMM = 16;
+    static final int COMM_BYTES = 16;
+    static final int SYSCALL = 32;
+    static final int ARGS = 40;
+    static final int STATE = 88;
+    static final int KERNEL_STACK_BYTES = 92;
+    static final int USER_STACK_BYTES = 96;
+    static final int KERNEL_STACK = 104;
+    static final int KERNEL_FRAMES = 32;
+    static final int USER_STACK = KERNEL_STACK + 8 * KERNEL_FRAMES;
+    static final int USER_FRAMES = 64;
+    static final int SIZE = USER_STACK + 8 * USER_FRAMES;
+
+    private EventLayout() {
+    }
+}
