@@ -3,6 +3,7 @@ package dev.eventloopguardian.guard;
 import dev.eventloopguardian.bpf.BpfException;
 import dev.eventloopguardian.bpf.LoadedProgram;
 import dev.eventloopguardian.bpf.Program;
+import dev.eventloopguardian.bpf.ProgramInfo;
 import dev.eventloopguardian.bpf.ProgramType;
 import dev.eventloopguardian.btf.Btf;
 import dev.eventloopguardian.btf.BtfException;
@@ -121,6 +122,15 @@ public final class Guard implements AutoCloseable {
 
     public int programFd() {
         return loaded.fd();
+    }
+
+    /** The kernel's statistics for the loaded program (run counts need kernel.bpf_stats_enabled=1). */
+    public ProgramInfo info() throws GuardException {
+        try {
+            return loaded.info();
+        } catch (BpfException e) {
+            throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
+        }
     }
 
     /**
