@@ -100,7 +100,10 @@ public record Instruction(int code, int dst, int src, short off, int imm) {
         }
     }
 
-    /** The kernel's syntax for the atomic operations our assembler emits (add, and, or, xor; with fetch or not). */
+    /**
+     * Atomic add, and, or and xor, with or without fetch, in the kernel's syntax; xchg and
+     * cmpxchg, which we never emit, are only shown raw when decoded.
+     */
     private String atomic(String target, String s) {
         int op = imm & ~ATOMIC_FETCH;
         if (op != AluOp.ADD.bits && op != AluOp.AND.bits && op != AluOp.OR.bits && op != AluOp.XOR.bits) {

@@ -47,9 +47,18 @@ final class RingPrograms {
      * is even and discards it when seq is odd.
      */
     static Program reserveAndDiscardOdd(BpfMap sequence, BpfMap ring, BpfMap drops) {
+        return reserve(sequence, ring, drops, 16, true);
+    }
+
+    /**
+     * The program reserves a {@code size}-byte record, writes {@code u64 seq; u64 ~seq} at its
+     * start (the rest is whatever the ring held) and submits it, or discards it when
+     * {@code discardOdd} and seq is odd.
+     */
+    static Program reserve(BpfMap sequence, BpfMap ring, BpfMap drops, int size, boolean discardOdd) {
         Assembler asm = nextSequenceInR7(new Assembler(), sequence)
                 .loadMapFd(Reg.R1, ring.fd())
-                .mov(Reg.R2, 16)
+                .mov(Reg.R2, size)
                 .mov(Reg.R3, 0)
                 .call(Helper.RINGBUF_RESERVE)
                 .jump(JumpOp.JEQ, Reg.R0, 0, "full")
@@ -58,14 +67,18 @@ final class RingPrograms {
                 .alu(AluOp.XOR, Reg.R1, -1)
                 .store(Size.DW, Reg.R0, 8, Reg.R1)
                 .mov(Reg.R1, Reg.R0)
-                .mov(Reg.R2, 0)
-                .jump(JumpOp.JSET, Reg.R7, 1, "discard")
-                .call(Helper.RINGBUF_SUBMIT)
-                .jump("out")
-                .label("discard")
-                .call(Helper.RINGBUF_DISCARD)
-                .jump("out")
-                .label("full");
+                .mov(Reg.R2, 0);
+        if (discardOdd) {
+            asm.jump(JumpOp.JSET, Reg.R7, 1, "discard");
+        }
+        asm.call(Helper.RINGBUF_SUBMIT)
+                .jump("out");
+        if (discardOdd) {
+            asm.label("discard")
+                    .call(Helper.RINGBUF_DISCARD)
+                    .jump("out");
+        }
+        asm.label("full");
         return countDropAndExit(asm, drops);
     }
 
