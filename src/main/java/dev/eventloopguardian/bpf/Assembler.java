@@ -88,6 +88,29 @@ public final class Assembler {
         return emit(CLASS_ST | MODE_MEM | size.bits, base, Reg.R0, off, imm);
     }
 
+    /**
+     * {@code lock *(size *)(base + off) += src}: an add that concurrent runs of the program on
+     * other CPUs cannot lose, e.g. for a counter in a map value. Only 32 and 64 bits exist.
+     */
+    public Assembler atomicAdd(Size size, Reg base, int off, Reg src) {
+        return emit(CLASS_STX | MODE_ATOMIC | atomicSize(size).bits, base, src, off, AluOp.ADD.bits);
+    }
+
+    /**
+     * {@code src = atomic_fetch_add((size *)(base + off), src)}: adds and leaves the previous
+     * value in {@code src}, so that concurrent runs each get a distinct one (a sequence number).
+     */
+    public Assembler atomicFetchAdd(Size size, Reg base, int off, Reg src) {
+        return emit(CLASS_STX | MODE_ATOMIC | atomicSize(size).bits, base, src, off, AluOp.ADD.bits | ATOMIC_FETCH);
+    }
+
+    private static Size atomicSize(Size size) {
+        if (size != Size.W && size != Size.DW) {
+            throw new IllegalArgumentException("atomic operations are 32 or 64 bits wide, not " + size.cType);
+        }
+        return size;
+    }
+
     /** {@code dst = value} for any 64-bit value (two slots). */
     public Assembler loadImm64(Reg dst, long value) {
         emit(Instruction.LD_IMM64, dst, Reg.R0, 0, (int) value);

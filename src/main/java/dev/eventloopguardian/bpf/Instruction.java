@@ -1,6 +1,7 @@
 package dev.eventloopguardian.bpf;
 
 import java.nio.ByteBuffer;
+import java.util.Locale;
 
 import static dev.eventloopguardian.bpf.Opcode.*;
 
@@ -62,7 +63,8 @@ public record Instruction(int code, int dst, int src, short off, int imm) {
                 return d + " = *(" + sizeOf(code).cType + " *)(" + s + " " + signed(off) + ")";
             }
             case CLASS_STX -> {
-                return "*(" + sizeOf(code).cType + " *)(" + d + " " + signed(off) + ") = " + s;
+                String memory = "(" + sizeOf(code).cType + " *)(" + d + " " + signed(off) + ")";
+                return mode(code) == MODE_ATOMIC ? atomic(memory, s) : "*" + memory + " = " + s;
             }
             case CLASS_ST -> {
                 return "*(" + sizeOf(code).cType + " *)(" + d + " " + signed(off) + ") = " + imm;
@@ -96,6 +98,23 @@ public record Instruction(int code, int dst, int src, short off, int imm) {
                 return String.format("(%02x) unknown", code);
             }
         }
+    }
+
+    /**
+     * Atomic add, and, or and xor, with or without fetch, in the kernel's syntax; xchg and
+     * cmpxchg, which we never emit, are only shown raw when decoded.
+     */
+    private String atomic(String target, String s) {
+        int op = imm & ~ATOMIC_FETCH;
+        if (op != AluOp.ADD.bits && op != AluOp.AND.bits && op != AluOp.OR.bits && op != AluOp.XOR.bits) {
+            return String.format("(%02x) atomic op 0x%x on *%s", code, imm, target);
+        }
+        AluOp alu = AluOp.of(op);
+        if ((imm & ATOMIC_FETCH) == 0) {
+            return "lock *" + target + " " + alu.symbol + " " + s;
+        }
+        String width = sizeOf(code) == Size.DW ? "64" : "";
+        return s + " = atomic" + width + "_fetch_" + alu.name().toLowerCase(Locale.ROOT) + "(" + target + ", " + s + ")";
     }
 
     private static Size sizeOf(int code) {

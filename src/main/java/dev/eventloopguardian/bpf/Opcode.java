@@ -13,6 +13,10 @@ final class Opcode {
 
     static final int MODE_IMM = 0x00;
     static final int MODE_MEM = 0x60;
+    static final int MODE_ATOMIC = 0xc0;
+
+    /** In the immediate of an atomic instruction: also load the old value into {@code src}. */
+    static final int ATOMIC_FETCH = 0x01;
 
     static final int SOURCE_K = 0x00;
     static final int SOURCE_X = 0x08;
@@ -29,5 +33,9 @@ final class Opcode {
 
     static int instructionClass(int code) {
         return code & 0x07;
+    }
+
+    static int mode(int code) {
+        return code & 0xe0;
     }
 }

@@ -1,5 +1,7 @@
 package dev.eventloopguardian.sys;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -7,6 +9,10 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -36,6 +42,7 @@ public final class Linux {
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             Linker.Option.firstVariadicArg(1), Linker.Option.captureCallState("errno"));
 
+    private static final int F_DUPFD_CLOEXEC = 1030;
     private static final int F_GETFD = 1;
     private static final int F_SETFD = 2;
     private static final int FD_CLOEXEC = 1;
@@ -101,6 +108,15 @@ public final class Linux {
         }
     }
 
+    /**
+     * A second descriptor for what {@code fd} refers to, close-on-exec: an object that keeps it
+     * no longer depends on the lifetime of the original number, which its owner may close and
+     * the process may reuse for something else.
+     */
+    public static int duplicate(int fd) {
+        return (int) syscall(Nr.FCNTL, fd, F_DUPFD_CLOEXEC, 0);
+    }
+
     /** Clears {@code FD_CLOEXEC} so that {@code fd} survives exec. */
     public static void keepAcrossExec(int fd) {
         long flags = syscall(Nr.FCNTL, fd, F_GETFD, 0);
@@ -142,6 +158,14 @@ public final class Linux {
 
     public static void munmap(MemorySegment mapping) {
         syscall(Nr.MUNMAP, mapping.address(), mapping.byteSize(), 0);
+    }
+
+    /**
+     * The size of a memory page: 4 KiB on x86_64, 4, 16 or 64 KiB on aarch64 depending on the
+     * kernel's build. mmap offsets and lengths, and ring buffer sizes, are counted in pages.
+     */
+    public static int pageSize() {
+        return PageSize.BYTES;
     }
 
     /**
@@ -264,6 +288,34 @@ public final class Linux {
 
     static String strerror(int errno) {
         return Libc.strerror(errno);
+    }
+
+    /** Read once, on first use, from the auxiliary vector the kernel handed this process. */
+    private static final class PageSize {
+        private static final long AT_PAGESZ = 6;
+        static final int BYTES = read();
+
+        private PageSize() {
+        }
+
+        // /proc/self/auxv: pairs of native-endian u64 (type, value), ending with AT_NULL. No
+        // downcall needed, and unlike a constant it is right on 16K and 64K aarch64 kernels.
+        private static int read() {
+            try {
+                ByteBuffer auxv = ByteBuffer.wrap(Files.readAllBytes(Path.of("/proc/self/auxv")))
+                        .order(ByteOrder.nativeOrder());
+                while (auxv.remaining() >= 16) {
+                    long type = auxv.getLong();
+                    long value = auxv.getLong();
+                    if (type == AT_PAGESZ) {
+                        return Math.toIntExact(value);
+                    }
+                }
+                throw new IllegalStateException("/proc/self/auxv has no AT_PAGESZ entry");
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read the page size from /proc/self/auxv", e);
+            }
+        }
     }
 
     /** libc functions with no syscall equivalent, bound on first use. */

@@ -89,6 +89,35 @@ class AssemblerTest {
     }
 
     @Test
+    void atomicAddsEncodeAsLlvmObjdumpPrintsThemAndListAsTheVerifierLogDoes() {
+        // llvm-objdump -d: "db 21 00 00 00 00 00 00  lock *(u64 *)(r1 + 0) += r2"
+        //                  "c3 3a f8 ff 00 00 00 00  lock *(u32 *)(r10 - 8) += r3"
+        //                  "db 21 00 00 01 00 00 00  r2 = atomic_fetch_add((u64 *)(r1 + 0), r2)"
+        Program add64 = new Assembler().atomicAdd(Size.DW, Reg.R1, 0, Reg.R2).assemble();
+        Program add32 = new Assembler().atomicAdd(Size.W, Reg.R10, -8, Reg.R3).assemble();
+        Program fetch64 = new Assembler().atomicFetchAdd(Size.DW, Reg.R1, 0, Reg.R2).assemble();
+        Program fetch32 = new Assembler().atomicFetchAdd(Size.W, Reg.R0, 4, Reg.R3).assemble();
+        assertThat(hex(add64)).isEqualTo("db21000000000000");
+        assertThat(hex(add32)).isEqualTo("c33af8ff00000000");
+        assertThat(hex(fetch64)).isEqualTo("db21000001000000");
+        assertThat(hex(fetch32)).isEqualTo("c330040001000000");
+        // The kernel's disassembler (kernel/bpf/disasm.c) writes them this way.
+        assertThat(add64.listing()).isEqualTo("   0: lock *(u64 *)(r1 +0) += r2\n");
+        assertThat(add32.listing()).isEqualTo("   0: lock *(u32 *)(r10 -8) += r3\n");
+        assertThat(fetch64.listing()).isEqualTo("   0: r2 = atomic64_fetch_add((u64 *)(r1 +0), r2)\n");
+        assertThat(fetch32.listing()).isEqualTo("   0: r3 = atomic_fetch_add((u32 *)(r0 +4), r3)\n");
+        assertThat(Program.decode(fetch64.bytes()).instructions()).isEqualTo(fetch64.instructions());
+    }
+
+    @Test
+    void atomicOperationsExistOnlyFor32And64Bits() {
+        assertThatThrownBy(() -> new Assembler().atomicAdd(Size.B, Reg.R1, 0, Reg.R2))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("32 or 64 bits");
+        assertThatThrownBy(() -> new Assembler().atomicFetchAdd(Size.H, Reg.R1, 0, Reg.R2))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not u16");
+    }
+
+    @Test
     void decodingRoundTripsTheEncoding() {
         Program program = new Assembler().mov(Reg.R3, -5).load(Size.H, Reg.R4, Reg.R10, -16).exit().assemble();
         assertThat(Program.decode(program.bytes()).instructions()).isEqualTo(program.instructions());

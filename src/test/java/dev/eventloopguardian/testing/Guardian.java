@@ -208,10 +208,18 @@ public final class Guardian {
 
     /** Copies the tool's classes and picocli into {@code scratch}, readable by every user. */
     private static String worldReadableCopy(Path scratch) {
+        return worldReadableClassPath(scratch, List.of(MAIN, PICOCLI));
+    }
+
+    /**
+     * Copies the class path entries that hold {@code classNames} into {@code scratch},
+     * readable by every user, and returns them as a class path: for a JVM started as nobody.
+     */
+    public static String worldReadableClassPath(Path scratch, List<String> classNames) {
         try {
             List<String> entries = new ArrayList<>();
             int i = 0;
-            for (String className : List.of(MAIN, PICOCLI)) {
+            for (String className : classNames) {
                 Path source = codeSource(className);
                 Path copy = scratch.resolve("cp" + i++ + (Files.isDirectory(source) ? "" : ".jar"));
                 copyTree(source, copy);

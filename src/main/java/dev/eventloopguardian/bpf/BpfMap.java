@@ -1,0 +1,246 @@
+package dev.eventloopguardian.bpf;
+
+import dev.eventloopguardian.sys.Errno;
+import dev.eventloopguardian.sys.Linux;
+import dev.eventloopguardian.sys.SyscallException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * A BPF map: memory the kernel holds that programs and this process share. A program refers
+ * to it by {@link #fd()} ({@link Assembler#loadMapFd}); the kernel keeps it alive while this
+ * descriptor or any program using it exists. Keys and values are raw bytes in the machine's
+ * byte order, exactly {@link #keySize()} and {@link #valueSize()} long.
+ */
+public final class BpfMap implements AutoCloseable {
+    private static final int NAME_MAX = 15; // BPF_OBJ_NAME_LEN is 16, with the terminating NUL
+    private static final long UPDATE_ANY = 0; // BPF_ANY: create or replace
+
+    private final int fd;
+    private final MapType type;
+    private final String name;
+    private final int keySize;
+    private final int valueSize;
+    private final int maxEntries;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private BpfMap(int fd, MapType type, String name, int keySize, int valueSize, int maxEntries) {
+        this.fd = fd;
+        this.type = type;
+        this.name = name;
+        this.keySize = keySize;
+        this.valueSize = valueSize;
+        this.maxEntries = maxEntries;
+    }
+
+    /**
+     * Creates a map. For {@link MapType#RINGBUF} the key and value sizes are 0 and
+     * {@code maxEntries} is the buffer's size in bytes: a power of two, at least a page.
+     * Arguments the kernel would refuse with a bare {@code EINVAL} are refused here with a
+     * reason, as {@link IllegalArgumentException}.
+     */
+    public static BpfMap create(MapType type, String name, int keySize, int valueSize, int maxEntries)
+            throws BpfException {
+        validate(type, name, keySize, valueSize, maxEntries, Linux.pageSize());
+        try (Arena arena = Arena.ofConfined()) {
+            // union bpf_attr for BPF_MAP_CREATE: map_type@0 key_size@4 value_size@8 max_entries@12
+            // map_flags@16 (0) ... map_name[16]@28; the rest stays zero.
+            MemorySegment attr = arena.allocate(BpfSyscall.ATTR_SIZE, 8);
+            attr.set(JAVA_INT, 0, type.id);
+            attr.set(JAVA_INT, 4, keySize);
+            attr.set(JAVA_INT, 8, valueSize);
+            attr.set(JAVA_INT, 12, maxEntries);
+            byte[] nameBytes = name.getBytes(StandardCharsets.US_ASCII);
+            MemorySegment.copy(nameBytes, 0, attr, JAVA_BYTE, 28, nameBytes.length);
+            int fd = BpfSyscall.call("BPF_MAP_CREATE", BpfSyscall.MAP_CREATE, attr);
+            return new BpfMap(fd, type, name, keySize, valueSize, maxEntries);
+        } catch (SyscallException e) {
+            throw new BpfException("cannot create " + type + " map '" + name + "'", e, null);
+        }
+    }
+
+    /** The checks behind {@link #create}, apart so that they can be tested without a kernel. */
+    static void validate(MapType type, String name, int keySize, int valueSize, int maxEntries, int pageSize) {
+        // The kernel accepts only these characters in object names (bpf_obj_name_cpy).
+        if (name.length() > NAME_MAX || !name.matches("[A-Za-z0-9_.]*")) {
+            throw new IllegalArgumentException("a map name has at most " + NAME_MAX
+                    + " characters among A-Z a-z 0-9 _ and .: '" + name + "'");
+        }
+        switch (type) {
+            case RINGBUF -> {
+                if (keySize != 0 || valueSize != 0) {
+                    throw new IllegalArgumentException("a ring buffer has no keys or values: key and value size must be 0, not "
+                            + keySize + " and " + valueSize);
+                }
+                if (maxEntries < pageSize || Integer.bitCount(maxEntries) != 1) {
+                    throw new IllegalArgumentException("a ring buffer's size must be a power of two multiple of the page size ("
+                            + pageSize + " bytes), e.g. " + ringSizeFor(maxEntries, pageSize) + ", not " + maxEntries);
+                }
+            }
+            case ARRAY, HASH -> {
+                if (type == MapType.ARRAY && keySize != 4) {
+                    throw new IllegalArgumentException("an array's key is its u32 index: key size must be 4, not " + keySize);
+                }
+                if (keySize <= 0 || valueSize <= 0 || maxEntries <= 0) {
+                    throw new IllegalArgumentException("key size, value size and entries must be positive, not " + keySize
+                            + ", " + valueSize + " and " + maxEntries);
+                }
+            }
+        }
+    }
+
+    /** The smallest valid ring buffer size that holds {@code bytes}, to suggest in a message. */
+    private static int ringSizeFor(int bytes, int pageSize) {
+        if (bytes <= pageSize) {
+            return pageSize;
+        }
+        return bytes > 1 << 30 ? 1 << 30 : Integer.highestOneBit(bytes - 1) << 1;
+    }
+
+    /** The value under {@code key}, or empty when there is none (or, in an array, the index is out of range). */
+    public Optional<byte[]> lookup(byte[] key) throws BpfException {
+        requireEntries();
+        requireLength("key", key, keySize);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(valueSize, 8);
+            return lookup(arena, arena.allocateFrom(JAVA_BYTE, key), value)
+                    ? Optional.of(value.toArray(JAVA_BYTE))
+                    : Optional.empty();
+        }
+    }
+
+    /** Stores {@code value} under {@code key}, creating or replacing it. */
+    public void update(byte[] key, byte[] value) throws BpfException {
+        requireEntries();
+        requireLength("key", key, keySize);
+        requireLength("value", value, valueSize);
+        try (Arena arena = Arena.ofConfined()) {
+            update(arena, arena.allocateFrom(JAVA_BYTE, key), arena.allocateFrom(JAVA_BYTE, value));
+        }
+    }
+
+    /** Element {@code index} of an {@link MapType#ARRAY} of u64, such as a counter a program adds to. */
+    public long lookupLong(int index) throws BpfException {
+        requireLongArray(index);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(JAVA_LONG);
+            if (!lookup(arena, arena.allocateFrom(JAVA_INT, index), value)) {
+                throw new IllegalStateException("array '" + name + "' has no element " + index);
+            }
+            return value.get(JAVA_LONG, 0);
+        }
+    }
+
+    /** Sets element {@code index} of an {@link MapType#ARRAY} of u64. */
+    public void updateLong(int index, long value) throws BpfException {
+        requireLongArray(index);
+        try (Arena arena = Arena.ofConfined()) {
+            update(arena, arena.allocateFrom(JAVA_INT, index), arena.allocateFrom(JAVA_LONG, value));
+        }
+    }
+
+    // union bpf_attr for MAP_LOOKUP_ELEM and MAP_UPDATE_ELEM: map_fd@0 key@8 value@16 flags@24.
+    private boolean lookup(Arena arena, MemorySegment key, MemorySegment value) throws BpfException {
+        MemorySegment attr = elementAttr(arena, key, value);
+        try {
+            BpfSyscall.call("BPF_MAP_LOOKUP_ELEM", BpfSyscall.MAP_LOOKUP_ELEM, attr);
+            return true;
+        } catch (SyscallException e) {
+            if (e.is(Errno.ENOENT)) {
+                return false;
+            }
+            throw new BpfException("cannot look up an element of map '" + name + "'", e, null);
+        }
+    }
+
+    private void update(Arena arena, MemorySegment key, MemorySegment value) throws BpfException {
+        MemorySegment attr = elementAttr(arena, key, value);
+        attr.set(JAVA_LONG, 24, UPDATE_ANY);
+        try {
+            BpfSyscall.call("BPF_MAP_UPDATE_ELEM", BpfSyscall.MAP_UPDATE_ELEM, attr);
+        } catch (SyscallException e) {
+            throw new BpfException("cannot update an element of map '" + name + "'", e, null);
+        }
+    }
+
+    private MemorySegment elementAttr(Arena arena, MemorySegment key, MemorySegment value) {
+        MemorySegment attr = arena.allocate(BpfSyscall.ATTR_SIZE, 8);
+        attr.set(JAVA_INT, 0, fd);
+        attr.set(JAVA_LONG, 8, key.address());
+        attr.set(JAVA_LONG, 16, value.address());
+        return attr;
+    }
+
+    private void requireEntries() {
+        if (type == MapType.RINGBUF) {
+            throw new UnsupportedOperationException("ring buffer '" + name + "' has no elements: read it with RingBuffer");
+        }
+    }
+
+    // The kernel copies exactly key_size / value_size bytes from our pointers: a shorter array
+    // would make it read past our memory, a longer one would be silently cut.
+    private static void requireLength(String what, byte[] bytes, int expected) {
+        if (bytes.length != expected) {
+            throw new IllegalArgumentException("the " + what + " must be " + expected + " bytes, not " + bytes.length);
+        }
+    }
+
+    private void requireLongArray(int index) {
+        if (type != MapType.ARRAY || valueSize != Long.BYTES) {
+            throw new UnsupportedOperationException("map '" + name + "' is not an array of u64 but a " + type + " of "
+                    + valueSize + "-byte values");
+        }
+        if (index < 0 || index >= maxEntries) {
+            throw new IndexOutOfBoundsException("array '" + name + "' has " + maxEntries + " elements, not " + (index + 1));
+        }
+    }
+
+    public int fd() {
+        return fd;
+    }
+
+    public MapType type() {
+        return type;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public int keySize() {
+        return keySize;
+    }
+
+    public int valueSize() {
+        return valueSize;
+    }
+
+    /** Capacity in elements, or for a ring buffer its size in bytes. */
+    public int maxEntries() {
+        return maxEntries;
+    }
+
+    /**
+     * Closes this descriptor, once: a second close could hit an unrelated file that reused
+     * the number. Programs and ring buffer readers that use the map keep it alive.
+     */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            Linux.close(fd);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return type + " map '" + name + "' (fd " + fd + ")";
+    }
+}

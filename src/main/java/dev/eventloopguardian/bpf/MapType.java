@@ -1,0 +1,20 @@
+package dev.eventloopguardian.bpf;
+
+/** Map types we create ({@code enum bpf_map_type} in include/uapi/linux/bpf.h). */
+public enum MapType {
+    /** Keys and values of any size, looked up by content. */
+    HASH(1),
+    /** {@code max_entries} values indexed by a u32 key, all present from creation, zeroed. */
+    ARRAY(2),
+    /**
+     * A multi-producer, single-consumer queue of variable-size records from programs to user
+     * space; {@code max_entries} is its size in bytes. Read it with {@link RingBuffer}.
+     */
+    RINGBUF(27);
+
+    final int id;
+
+    MapType(int id) {
+        this.id = id;
+    }
+}

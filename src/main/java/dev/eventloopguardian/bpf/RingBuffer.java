@@ -1,0 +1,149 @@
+package dev.eventloopguardian.bpf;
+
+import dev.eventloopguardian.sys.Linux;
+import dev.eventloopguardian.sys.SyscallException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Reads the records that programs write into a {@link MapType#RINGBUF} map with
+ * {@code bpf_ringbuf_output}, or {@code bpf_ringbuf_reserve} then {@code submit}.
+ * <p>
+ * The kernel's layout (kernel/bpf/ringbuf.c): the consumer position is a u64 at the start of
+ * a page mapped read-write at offset 0; the producer position is a u64 at the start of the
+ * next page, followed by the data, mapped read-only and twice in a row so that a record that
+ * wraps past the end is still contiguous. {@link RingReader} walks the records.
+ * <p>
+ * One thread consumes ({@link #poll}, {@link #consume}). {@link #close} may come from any
+ * thread: any later access fails with {@link IllegalStateException} instead of touching
+ * unmapped memory. The reader holds its own descriptor and mappings, so closing the
+ * {@link BpfMap} it was opened from does not disturb it.
+ */
+public final class RingBuffer implements AutoCloseable {
+    /** Receives each record. */
+    @FunctionalInterface
+    public interface RecordHandler {
+        /**
+         * {@code record} holds one record's bytes from position 0 to its limit, in the
+         * machine's byte order. It is a read-only view of a buffer the reader reuses for the
+         * next record: copy out what you keep. The record's space in the ring is already
+         * released, so a slow handler does not make programs drop records. An exception
+         * propagates out of {@link #poll}/{@link #consume}; the record counts as consumed.
+         */
+        void onRecord(ByteBuffer record);
+    }
+
+    private final int fd;
+    private final MemorySegment consumerMapping;
+    private final MemorySegment producerMapping;
+    private final Arena scope;
+    private final RingReader reader;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private RingBuffer(String name, int fd, long size, MemorySegment consumerMapping, MemorySegment producerMapping,
+            RecordHandler handler) {
+        this.fd = fd;
+        this.consumerMapping = consumerMapping;
+        this.producerMapping = producerMapping;
+        // Shared, so that close() from another thread invalidates every view before the unmap.
+        this.scope = Arena.ofShared();
+        MemorySegment consumer = consumerMapping.reinterpret(scope, null);
+        MemorySegment producer = producerMapping.reinterpret(scope, null).asReadOnly();
+        this.reader = new RingReader(name, consumer.asSlice(0, Long.BYTES), producer.asSlice(0, Long.BYTES),
+                producer.asSlice(Linux.pageSize(), 2 * size), handler);
+    }
+
+    /** Maps {@code map}'s ring; reading starts where its consumer position stands. */
+    public static RingBuffer open(BpfMap map, RecordHandler handler) throws BpfException {
+        if (map.type() != MapType.RINGBUF) {
+            throw new IllegalArgumentException(map + " is not a ring buffer");
+        }
+        long page = Linux.pageSize();
+        long size = map.maxEntries();
+        int fd = -1;
+        MemorySegment consumer = null;
+        try {
+            fd = Linux.duplicate(map.fd());
+            consumer = Linux.mmapShared(fd, page, Linux.PROT_READ | Linux.PROT_WRITE, 0);
+            MemorySegment producer = Linux.mmapShared(fd, page + 2 * size, Linux.PROT_READ, page);
+            return new RingBuffer(map.name(), fd, size, consumer, producer, handler);
+        } catch (SyscallException e) {
+            if (consumer != null) {
+                Linux.munmap(consumer);
+            }
+            if (fd >= 0) {
+                Linux.close(fd);
+            }
+            throw new BpfException("cannot map ring buffer '" + map.name() + "'", e, null);
+        }
+    }
+
+    /**
+     * Waits up to {@code timeout} for records, then hands every available one to the handler.
+     * Returns how many it handed over, 0 when the time ran out. Records already waiting are
+     * taken without a system call. Java's interrupt does not end the wait: to stop a reading
+     * loop, poll with a bounded timeout and check a flag between polls.
+     */
+    public int poll(Duration timeout) {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("negative timeout " + timeout);
+        }
+        long deadline = System.nanoTime() + saturatedNanos(timeout);
+        for (;;) {
+            int records = reader.consume();
+            if (records > 0) {
+                return records;
+            }
+            long remaining = deadline - System.nanoTime();
+            if (remaining <= 0) {
+                return 0;
+            }
+            if (reader.stoppedAtBusy()) {
+                // The fd reads as ready while a record is reserved but not submitted; the
+                // program holding it finishes within microseconds, so spin instead of sleeping.
+                Thread.onSpinWait();
+            } else {
+                Linux.pollReadable(fd, (int) Math.min(Integer.MAX_VALUE, Math.ceilDiv(remaining, 1_000_000L)));
+            }
+        }
+    }
+
+    /** Hands every record available now to the handler, without waiting; returns how many. */
+    public int consume() {
+        return reader.consume();
+    }
+
+    /** Bytes published by programs and not yet consumed, records still being written included. */
+    public long pendingBytes() {
+        return reader.pendingBytes();
+    }
+
+    /** The ring's data size in bytes (the map's {@code max_entries}). */
+    public long size() {
+        return reader.size();
+    }
+
+    private static long saturatedNanos(Duration duration) {
+        try {
+            return duration.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE / 2;
+        }
+    }
+
+    /** Unmaps the ring and closes the reader's descriptor; the map lives on while others hold it. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return; // a second munmap or close could hit whatever reused the address or number
+        }
+        scope.close();
+        Linux.munmap(producerMapping);
+        Linux.munmap(consumerMapping);
+        Linux.close(fd);
+    }
+}
