@@ -20,8 +20,10 @@ final class PolicyText {
         out.append("counts:   a sleep inside a syscall in state ")
                 .append(policy.includeUninterruptible() ? "S (interruptible) or D (uninterruptible)" : "S (interruptible)")
                 .append("; never a page fault or a preemption\n");
-        out.append("action:   send ").append(policy.signal().name()).append(" to the thread")
-                .append(policy.signal().dumpsCore() ? " (default action: core dump)" : "").append('\n');
+        out.append("action:   ");
+        policy.signal().ifPresent(signal -> out.append("send ").append(signal.name()).append(" to the thread")
+                .append(signal.dumpsCore() ? " (default action: core dump)" : "").append(policy.report() ? "; " : ""));
+        out.append(policy.report() ? "report it with the syscall, its arguments and both stacks" : "").append('\n');
         out.append("allowed:  (").append(table.arch().kernelName()).append(" syscall numbers)\n");
         if (policy.allowed().isEmpty()) {
             out.append("  (none)\n");

@@ -1,6 +1,9 @@
 package dev.eventloopguardian.guard;
 
 import dev.eventloopguardian.bpf.BpfException;
+import dev.eventloopguardian.bpf.BpfMap;
+import dev.eventloopguardian.bpf.MapType;
+import dev.eventloopguardian.bpf.RingBuffer;
 import dev.eventloopguardian.bpf.LoadedProgram;
 import dev.eventloopguardian.bpf.Program;
 import dev.eventloopguardian.bpf.ProgramInfo;
@@ -17,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
+import java.util.function.Consumer;
 
 /**
  * A guard program generated for a policy and loaded into the kernel, ready to be attached to
@@ -30,12 +34,40 @@ public final class Guard implements AutoCloseable {
               - or grant the capabilities to the JDK's java binary:
                   sudo setcap cap_bpf,cap_perfmon+ep "$(readlink -f "$(command -v java)")\"""";
 
+    /** 1 MiB holds about 1200 events: a burst of that many sleeps between two reads loses none. */
+    static final int RING_BUFFER_BYTES = 1 << 20;
+
     private final Program program;
     private final LoadedProgram loaded;
+    private final ReportMaps maps;
 
-    private Guard(Program program, LoadedProgram loaded) {
+    /** The maps of a reporting guard; null fields for a guard that only signals. */
+    private record ReportMaps(BpfMap events, BpfMap drops) implements AutoCloseable {
+        static ReportMaps create() throws BpfException {
+            BpfMap events = BpfMap.create(MapType.RINGBUF, "evloop_events", 0, 0, RING_BUFFER_BYTES);
+            try {
+                return new ReportMaps(events, BpfMap.create(MapType.ARRAY, "evloop_drops", 4, 8, 1));
+            } catch (BpfException e) {
+                events.close();
+                throw e;
+            }
+        }
+
+        ReportChannel channel() {
+            return new ReportChannel(events.fd(), drops.fd());
+        }
+
+        @Override
+        public void close() {
+            events.close();
+            drops.close();
+        }
+    }
+
+    private Guard(Program program, LoadedProgram loaded, ReportMaps maps) {
         this.program = program;
         this.loaded = loaded;
+        this.maps = maps;
     }
 
     /**
@@ -84,23 +116,63 @@ public final class Guard implements AutoCloseable {
      * (normally {@link Btf#VMLINUX}), without loading it.
      */
     public static Program generate(Policy policy, Path btf) throws GuardException, UnknownSyscallException {
-        return GuardProgram.generate(policy, SyscallTable.of(Arch.current()), layout(btf));
+        return GuardProgram.generate(policy, SyscallTable.of(Arch.current()), layout(btf), ReportChannel.PLACEHOLDER);
     }
 
-    /** Generates and loads the program for {@code policy}. */
+    /** Generates and loads the program for {@code policy}, with its maps when it reports. */
     public static Guard load(Policy policy, Path btf) throws GuardException, UnknownSyscallException {
-        Program program = generate(policy, btf);
+        KernelLayout layout = layout(btf);
+        ReportMaps maps = null;
+        Program program = null;
         try {
-            return new Guard(program, LoadedProgram.load(ProgramType.PERF_EVENT, PROGRAM_NAME, program));
+            maps = policy.report() ? ReportMaps.create() : null;
+            program = GuardProgram.generate(policy, SyscallTable.of(Arch.current()), layout,
+                    maps == null ? ReportChannel.PLACEHOLDER : maps.channel());
+            return new Guard(program, LoadedProgram.load(ProgramType.PERF_EVENT, PROGRAM_NAME, program), maps);
         } catch (BpfException e) {
+            if (maps != null) {
+                maps.close();
+            }
             throw explain(e, program);
         }
+    }
+
+    /**
+     * Reads this guard's events: {@code handler} gets each {@link BlockingEvent} as the
+     * returned reader polls. Only for a guard whose policy reports.
+     */
+    public RingBuffer events(Consumer<BlockingEvent> handler) throws GuardException {
+        try {
+            return RingBuffer.open(reporting().events(), record -> handler.accept(BlockingEvent.decode(record)));
+        } catch (BpfException e) {
+            throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
+        }
+    }
+
+    /** Events the kernel could not queue because the ring buffer was full. */
+    public long droppedEvents() throws GuardException {
+        try {
+            return reporting().drops().lookupLong(0);
+        } catch (BpfException e) {
+            throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
+        }
+    }
+
+    private ReportMaps reporting() {
+        if (maps == null) {
+            throw new IllegalStateException("this guard's policy does not report");
+        }
+        return maps;
     }
 
     private static GuardException explain(BpfException e, Program program) {
         if (e.isPermissionDenied()) {
             return new GuardException(GuardException.Kind.PERMISSION,
                     "not allowed to load an eBPF program: " + e.kernelError(), PRIVILEGE_HINT, e);
+        }
+        if (program == null) {
+            return new GuardException(GuardException.Kind.UNSUPPORTED, "cannot create the report's maps: " + e.getMessage(),
+                    null, e);
         }
         String log = e.verifierLog();
         if (log.contains("unknown func")) {
@@ -173,5 +245,8 @@ public final class Guard implements AutoCloseable {
     @Override
     public void close() {
         loaded.close();
+        if (maps != null) {
+            maps.close();
+        }
     }
 }

@@ -6,6 +6,7 @@ import dev.eventloopguardian.bpf.Helper;
 import dev.eventloopguardian.bpf.JumpOp;
 import dev.eventloopguardian.bpf.Program;
 import dev.eventloopguardian.bpf.Reg;
+import dev.eventloopguardian.bpf.Size;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -38,11 +39,18 @@ public final class GuardProgram {
     private record Case(int number, String name, String target) {
     }
 
+    private static final String DROPPED = "dropped";
+    private static final String SIGNAL = "signal";
+    /** {@code BPF_F_USER_STACK}: bpf_get_stack walks the user stack instead of the kernel's. */
+    private static final int USER_STACK = 1 << 8;
+
     private final Assembler asm = new Assembler();
     private final KernelLayout layout;
+    private final ReportChannel channel;
 
-    private GuardProgram(KernelLayout layout) {
+    private GuardProgram(KernelLayout layout, ReportChannel channel) {
         this.layout = layout;
+        this.channel = channel;
     }
 
     /**
@@ -51,7 +59,16 @@ public final class GuardProgram {
      * that the architecture lacks is an error.
      */
     public static Program generate(Policy policy, SyscallTable table, KernelLayout layout) throws UnknownSyscallException {
-        return new GuardProgram(layout).emit(policy, table);
+        if (policy.report()) {
+            throw new IllegalArgumentException("a reporting policy needs its maps: generate(policy, table, layout, channel)");
+        }
+        return new GuardProgram(layout, null).emit(policy, table);
+    }
+
+    /** The program for a policy that may report, writing its events to {@code channel}'s maps. */
+    public static Program generate(Policy policy, SyscallTable table, KernelLayout layout, ReportChannel channel)
+            throws UnknownSyscallException {
+        return new GuardProgram(layout, channel).emit(policy, table);
     }
 
     /**
@@ -85,22 +102,39 @@ public final class GuardProgram {
         int countedStates = TASK_INTERRUPTIBLE | (policy.includeUninterruptible() ? TASK_UNINTERRUPTIBLE : 0);
         KernelLayout.Field state = layout.taskState();
         KernelLayout.Field nr = layout.syscallNumber();
+        boolean report = policy.report();
+        if (report) {
+            asm.mov(Reg.R9, Reg.R1).comment("the perf event context, for bpf_get_stack");
+        }
         asm.call(Helper.GET_CURRENT_TASK_BTF)
-                .load(state.size(), Reg.R1, Reg.R0, state.offset()).comment(state.expression())
-                .alu32(AluOp.AND, Reg.R1, countedStates).comment(policy.includeUninterruptible()
+                .load(state.size(), Reg.R1, Reg.R0, state.offset()).comment(state.expression());
+        if (report) {
+            asm.mov(Reg.R8, Reg.R1).comment("the state, for the report");
+        }
+        asm.alu32(AluOp.AND, Reg.R1, countedStates).comment(policy.includeUninterruptible()
                         ? "TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE" : "TASK_INTERRUPTIBLE")
                 .jump32(JumpOp.JEQ, Reg.R1, 0, OUT).comment("preempted or yielding, not going to sleep")
                 .mov(Reg.R1, Reg.R0)
-                .call(Helper.TASK_PT_REGS).comment("r0 = user registers, kept until the end")
-                .load(nr.size(), Reg.R6, Reg.R0, nr.offset()).comment(nr.expression() + ": the syscall number")
+                .call(Helper.TASK_PT_REGS).comment("r0 = user registers, kept until the end");
+        if (report) {
+            asm.mov(Reg.R7, Reg.R0).comment("the user registers, kept across the report's calls");
+        }
+        asm.load(nr.size(), Reg.R6, Reg.R0, nr.offset()).comment(nr.expression() + ": the syscall number")
                 .jump32(JumpOp.JSLT, Reg.R6, 0, OUT).comment("not in a syscall (a page fault)");
         emitCases(cases, true);
-        asm.label(DENY)
-                .mov(Reg.R1, policy.signal().number()).comment(policy.signal().name())
-                .call(Helper.SEND_SIGNAL_THREAD)
-                .label(OUT)
+        asm.label(DENY);
+        if (report) {
+            emitReport();
+            asm.label(SIGNAL);
+        }
+        policy.signal().ifPresent(signal -> asm.mov(Reg.R1, signal.number()).comment(signal.name())
+                .call(Helper.SEND_SIGNAL_THREAD));
+        asm.label(OUT)
                 .mov(Reg.R0, 0)
                 .exit();
+        if (report) {
+            emitDropCount();
+        }
         for (String name : fdRules) {
             emitFdRule(name, policy.allowedFds().get(name));
         }
@@ -136,6 +170,65 @@ public final class GuardProgram {
         emitCases(cases.subList(0, middle), false);
         asm.label(upperHalf);
         emitCases(cases.subList(middle, cases.size()), denyFollows);
+    }
+
+    /**
+     * Writes a {@link BlockingEvent} into the ring buffer, then falls through to the signal (or
+     * out). Registers: r6 the record, r7 the user registers, r8 the task state, r9 the context.
+     */
+    private void emitReport() {
+        KernelLayout.Field nr = layout.syscallNumber();
+        asm.loadMapFd(Reg.R1, channel.ringBufferFd()).comment("the events ring buffer")
+                .mov(Reg.R2, EventLayout.SIZE)
+                .mov(Reg.R3, 0)
+                .call(Helper.RINGBUF_RESERVE)
+                .jump(JumpOp.JEQ, Reg.R0, 0, DROPPED).comment("ring buffer full")
+                .mov(Reg.R6, Reg.R0)
+                .call(Helper.KTIME_GET_NS)
+                .store(Size.DW, Reg.R6, EventLayout.TIME, Reg.R0).comment("time")
+                .call(Helper.GET_CURRENT_PID_TGID)
+                .store(Size.DW, Reg.R6, EventLayout.PID_TGID, Reg.R0).comment("tid, pid")
+                .mov(Reg.R1, Reg.R6)
+                .alu(AluOp.ADD, Reg.R1, EventLayout.COMM)
+                .mov(Reg.R2, EventLayout.COMM_BYTES)
+                .call(Helper.GET_CURRENT_COMM).comment("thread name")
+                .load(nr.size(), Reg.R1, Reg.R7, nr.offset())
+                .store(Size.DW, Reg.R6, EventLayout.SYSCALL, Reg.R1).comment("syscall");
+        for (int i = 0; i < KernelLayout.SYSCALL_ARGUMENTS; i++) {
+            KernelLayout.Field argument = layout.arguments().get(i);
+            asm.load(argument.size(), Reg.R1, Reg.R7, argument.offset())
+                    .store(Size.DW, Reg.R6, EventLayout.ARGS + 8 * i, Reg.R1).comment("args[" + i + "]");
+        }
+        asm.store(Size.W, Reg.R6, EventLayout.STATE, Reg.R8).comment("state");
+        emitStack(EventLayout.KERNEL_STACK, EventLayout.KERNEL_FRAMES, 0, EventLayout.KERNEL_STACK_BYTES, "kernel stack");
+        emitStack(EventLayout.USER_STACK, EventLayout.USER_FRAMES, USER_STACK, EventLayout.USER_STACK_BYTES, "user stack");
+        asm.mov(Reg.R1, Reg.R6)
+                .mov(Reg.R2, 0)
+                .call(Helper.RINGBUF_SUBMIT);
+    }
+
+    private void emitStack(int offset, int frames, int flags, int resultOffset, String what) {
+        asm.mov(Reg.R1, Reg.R9)
+                .mov(Reg.R2, Reg.R6)
+                .alu(AluOp.ADD, Reg.R2, offset)
+                .mov(Reg.R3, 8 * frames)
+                .mov(Reg.R4, flags)
+                .call(Helper.GET_STACK).comment(what)
+                .store(Size.W, Reg.R6, resultOffset, Reg.R0).comment("bytes written, or -errno");
+    }
+
+    /** Counts an event the full ring buffer could not take, then goes on to the signal (or out). */
+    private void emitDropCount() {
+        asm.label(DROPPED)
+                .store(Size.W, Reg.R10, -4, 0)
+                .loadMapFd(Reg.R1, channel.dropCounterFd()).comment("the drop counter")
+                .mov(Reg.R2, Reg.R10)
+                .alu(AluOp.ADD, Reg.R2, -4)
+                .call(Helper.MAP_LOOKUP_ELEM)
+                .jump(JumpOp.JEQ, Reg.R0, 0, SIGNAL)
+                .mov(Reg.R1, 1)
+                .atomicAdd(Size.DW, Reg.R0, 0, Reg.R1).comment("drops[0] += 1")
+                .jump(SIGNAL);
     }
 
     private void emitFdRule(String name, SortedSet<Integer> fds) {

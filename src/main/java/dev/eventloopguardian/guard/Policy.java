@@ -4,6 +4,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.TreeMap;
@@ -41,7 +42,8 @@ public final class Policy {
     private final SortedMap<String, SortedSet<Integer>> allowedFds;
     private final SortedSet<String> userNamed;
     private final boolean includeUninterruptible;
-    private final Signal signal;
+    private final Optional<Signal> signal;
+    private final boolean report;
 
     private Policy(Builder builder) {
         this.allowed = Collections.unmodifiableSortedSet(new TreeSet<>(builder.allowed));
@@ -50,7 +52,11 @@ public final class Policy {
         this.allowedFds = Collections.unmodifiableSortedMap(fds);
         this.userNamed = Collections.unmodifiableSortedSet(new TreeSet<>(builder.userNamed));
         this.includeUninterruptible = builder.includeUninterruptible;
-        this.signal = builder.signal;
+        this.signal = Optional.ofNullable(builder.signal);
+        this.report = builder.report;
+        if (signal.isEmpty() && !report) {
+            throw new IllegalStateException("a policy must signal, report, or both");
+        }
     }
 
     /** The seed's policy plus the event-loop waits it forgot; see {@link #DEFAULT_ALLOWED}. */
@@ -78,8 +84,14 @@ public final class Policy {
         return includeUninterruptible;
     }
 
-    public Signal signal() {
+    /** The signal sent to a thread that goes to sleep where it must not, if any. */
+    public Optional<Signal> signal() {
         return signal;
+    }
+
+    /** Whether each counted sleep is also sent to the guardian as a {@link BlockingEvent}. */
+    public boolean report() {
+        return report;
     }
 
     /**
@@ -104,12 +116,13 @@ public final class Policy {
     @Override
     public boolean equals(Object other) {
         return other instanceof Policy that && allowed.equals(that.allowed) && allowedFds.equals(that.allowedFds)
-                && includeUninterruptible == that.includeUninterruptible && signal.equals(that.signal);
+                && includeUninterruptible == that.includeUninterruptible && signal.equals(that.signal)
+                && report == that.report;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(allowed, allowedFds, includeUninterruptible, signal);
+        return Objects.hash(allowed, allowedFds, includeUninterruptible, signal, report);
     }
 
     /** Changes to the defaults, applied in the order given. */
@@ -119,6 +132,7 @@ public final class Policy {
         private final SortedSet<String> userNamed = new TreeSet<>();
         private boolean includeUninterruptible;
         private Signal signal = Signal.SIGABRT;
+        private boolean report;
 
         private Builder() {
             DEFAULT_FDS.forEach((name, fds) -> allowedFds.put(name, new TreeSet<>(fds)));
@@ -161,6 +175,17 @@ public final class Policy {
 
         public Builder signal(Signal signal) {
             this.signal = Objects.requireNonNull(signal);
+            return this;
+        }
+
+        /** Sends no signal: only reports (with {@link #report}). */
+        public Builder noSignal() {
+            this.signal = null;
+            return this;
+        }
+
+        public Builder report(boolean report) {
+            this.report = report;
             return this;
         }
 

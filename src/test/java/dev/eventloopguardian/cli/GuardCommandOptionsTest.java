@@ -66,7 +66,7 @@ class GuardCommandOptionsTest {
     @Test
     void signalAndSleepStatesReachThePolicy() throws Exception {
         Policy policy = parse("--signal", "USR1", "--include-uninterruptible", "x").policy();
-        assertThat(policy.signal().number()).isEqualTo(10);
+        assertThat(policy.signal().orElseThrow().number()).isEqualTo(10);
         assertThat(policy.includeUninterruptible()).isTrue();
         assertThat(parse("x").policy()).isEqualTo(Policy.defaults());
     }

@@ -65,7 +65,7 @@ class GuardProgramTest {
                             .as("state %#x, syscall %d (%s), fd %#x", state, nr, table.name((int) nr).orElse("?"), fd)
                             .isEqualTo(expected);
                     if (expected) {
-                        assertThat(sent.getAsInt()).isEqualTo(policy.signal().number());
+                        assertThat(sent.getAsInt()).isEqualTo(policy.signal().orElseThrow().number());
                     }
                 }
             }

@@ -1,0 +1,71 @@
+package dev.eventloopguardian.guard;
+
+import dev.eventloopguardian.bpf.RingBuffer;
+import dev.eventloopguardian.btf.Btf;
+import dev.eventloopguardian.perf.PerfEvent;
+import dev.eventloopguardian.sys.Arch;
+import dev.eventloopguardian.sys.Linux;
+import dev.eventloopguardian.testing.KernelTest;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A reporting guard on a live thread of this JVM, with futex taken out of the allowlist so
+ * that the thread's {@code Thread.sleep} calls count: each must arrive as an event carrying
+ * the thread, the syscall, its arguments and both stacks; no signal is sent.
+ */
+@KernelTest
+class ReportProgramTest {
+    @Test
+    void eachCountedSleepArrivesAsAnEventWithStacks() throws Exception {
+        Policy policy = Policy.builder().disallow("futex").noSignal().report(true).build();
+        List<BlockingEvent> events = new CopyOnWriteArrayList<>();
+        int futex = SyscallTable.of(Arch.current()).number("futex").orElseThrow();
+        try (Guard guard = Guard.load(policy, Btf.VMLINUX); RingBuffer reader = guard.events(events::add)) {
+            CountDownLatch attached = new CountDownLatch(1);
+            CompletableFuture<Integer> tid = new CompletableFuture<>();
+            Thread sleeper = Thread.ofPlatform().name("elg-sleeper").start(() -> {
+                tid.complete(Linux.tid());
+                try {
+                    attached.await();
+                    for (int i = 0; i < 20; i++) {
+                        Thread.sleep(2);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            try (PerfEvent event = PerfEvent.contextSwitches(tid.get(), PerfEvent.Options.live(false))) {
+                event.attach(guard.programFd());
+                event.enable();
+                attached.countDown();
+                sleeper.join();
+                event.disable();
+            }
+            while (reader.poll(Duration.ofMillis(100)) > 0) {
+                // drain
+            }
+            assertThat(guard.droppedEvents()).isZero();
+        }
+        List<BlockingEvent> sleeps = events.stream().filter(e -> e.syscall() == futex).toList();
+        assertThat(sleeps).hasSizeGreaterThanOrEqualTo(20);
+        BlockingEvent first = sleeps.getFirst();
+        assertThat(first.pid()).isEqualTo(Linux.pid());
+        assertThat(first.tid()).isEqualTo(events.getFirst().tid());
+        assertThat(first.thread()).isEqualTo("elg-sleeper");
+        assertThat(first.stateLetter()).isEqualTo('S');
+        assertThat(first.arguments()[0]).as("futex's first argument: the futex word's address").isNotZero();
+        assertThat(first.kernelStack()).as("kernel stack").hasSizeGreaterThan(2);
+        assertThat(java.util.Arrays.stream(first.kernelStack()).allMatch(address -> address < 0))
+                .as("kernel addresses are in the upper half").isTrue();
+        assertThat(first.userStack()).as("user stack").isNotEmpty();
+        assertThat(first.monotonicNanos()).isPositive();
+    }
+}
