@@ -1,6 +1,7 @@
 package dev.eventloopguardian.testing;
 
 import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.opentest4j.TestAbortedException;
 
@@ -9,11 +10,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Decides, once per test class, whether kernel tests can run here; see {@link KernelTest}. */
-public final class KernelCondition implements BeforeAllCallback {
+public final class KernelCondition implements BeforeAllCallback, BeforeEachCallback {
     private static final int CAP_SYS_ADMIN = 21;
     private static final int CAP_PERFMON = 38;
     private static final int CAP_BPF = 39;
     private static final String REQUIRE = "EVENTLOOP_GUARDIAN_REQUIRE_KERNEL";
+
+    /** On a test method, the class-level callback never runs: check before the method instead. */
+    @Override
+    public void beforeEach(ExtensionContext context) {
+        beforeAll(context);
+    }
 
     @Override
     public void beforeAll(ExtensionContext context) {

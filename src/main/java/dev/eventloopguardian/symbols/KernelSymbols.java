@@ -1,0 +1,258 @@
+package dev.eventloopguardian.symbols;
+
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * Names for kernel instruction addresses, from {@code /proc/kallsyms}: {@code schedule+0x2c}, or
+ * {@code nf_hook_slow+0x40 [nf_tables]} for a module. The file is read on first use, not when
+ * this object is made: it has about 120k lines (5 MB) here, and the kernel alone spends about 45
+ * ms formatting them, a page per read(2), so a report pays for it only when a kernel stack
+ * actually needs a name. Instances may be shared between threads.
+ *
+ * <p>Addresses are resolved as given. Frames after the first in a stack are return addresses,
+ * which is also what {@code /proc/PID/stack} prints, so the two agree.
+ */
+public final class KernelSymbols {
+    public static final Path KALLSYMS = Path.of("/proc/kallsyms");
+
+    private final Path path;
+    private Table table;
+
+    private KernelSymbols(Path path, Table table) {
+        this.path = path;
+        this.table = table;
+    }
+
+    /** The running kernel's symbols; nothing is read until the first question. */
+    public static KernelSymbols kallsyms() {
+        return new KernelSymbols(KALLSYMS, null);
+    }
+
+    /** Symbols from text in the format of {@code /proc/kallsyms}, for tests and saved copies. */
+    static KernelSymbols parse(byte[] text, String source) {
+        return new KernelSymbols(null, Table.parse(text, text.length, source));
+    }
+
+    /**
+     * {@code function+0xoffset}, with {@code " [module]"} for a module's function; the address in
+     * hex when no symbol precedes it or the kernel hides the addresses (see {@link #unavailable}).
+     */
+    public String resolve(long address) {
+        return table().resolve(address);
+    }
+
+    /**
+     * Why addresses cannot be named, such as kallsyms showing zeros to an unprivileged process,
+     * or empty when they can. Reads kallsyms if it was not read yet.
+     */
+    public Optional<String> unavailable() {
+        return Optional.ofNullable(table().unavailable);
+    }
+
+    /** The address of a symbol, by exact name, for tests and diagnostics; a linear scan. */
+    Optional<Long> address(String name) {
+        return table().address(name);
+    }
+
+    /** How many symbols were read (0 when they are unavailable). */
+    public int size() {
+        return table().count;
+    }
+
+    private synchronized Table table() {
+        if (table == null) {
+            table = Table.read(path);
+        }
+        return table;
+    }
+
+    @Override
+    public String toString() {
+        Table loaded;
+        synchronized (this) {
+            loaded = table;
+        }
+        return "KernelSymbols[" + (path != null ? path : "parsed") + ", "
+                + (loaded == null ? "not read yet" : loaded.unavailable != null ? loaded.unavailable
+                : loaded.count + " symbols") + "]";
+    }
+
+    /**
+     * The parsed file: symbols sorted by address, their names left in the file's bytes and decoded
+     * only when asked for. Parsing by hand over the bytes takes a few milliseconds where
+     * {@code String.split} per line costs tens.
+     */
+    private static final class Table {
+        private static final int READ_SIZE = 8192;
+        private static final long MAX_OFFSET = 1 << 20;
+        final long[] addresses;
+        final int[] names;
+        final int[] modules;
+        final byte[] text;
+        final int count;
+        final String unavailable;
+
+        private Table(long[] addresses, int[] names, int[] modules, byte[] text, int count, String unavailable) {
+            this.addresses = addresses;
+            this.names = names;
+            this.modules = modules;
+            this.text = text;
+            this.count = count;
+            this.unavailable = unavailable;
+        }
+
+        static Table read(Path path) {
+            byte[] text;
+            int length;
+            try (InputStream in = new FileInputStream(path.toFile())) {
+                // procfs reports size 0, and the kernel hands out a page per read whatever we ask
+                // for: asking for more only makes the JDK allocate a native buffer that big per call.
+                text = new byte[1 << 23];
+                length = 0;
+                for (int n; (n = in.read(text, length, Math.min(READ_SIZE, text.length - length))) > 0; ) {
+                    length += n;
+                    if (length == text.length) {
+                        text = Arrays.copyOf(text, text.length * 2);
+                    }
+                }
+            } catch (IOException e) {
+                return unavailable("cannot read " + path + " (" + e.getMessage() + "): kernel stacks are shown as"
+                        + " bare addresses");
+            }
+            // The names stay in this array for the table's life: keep only what was read.
+            return parse(length == text.length ? text : Arrays.copyOf(text, length), length, path.toString());
+        }
+
+        static Table parse(byte[] text, int length, String source) {
+            int capacity = Math.max(16, length / 40);
+            long[] addresses = new long[capacity];
+            int[] names = new int[capacity];
+            int[] modules = new int[capacity];
+            int count = 0;
+            boolean anyAddress = false;
+            int position = 0;
+            while (position < length) {
+                long address = 0;
+                int digits = 0;
+                for (int digit; position < length && (digit = hexDigit(text[position])) >= 0; position++) {
+                    address = address << 4 | digit;
+                    digits++;
+                }
+                // "ADDRESS TYPE NAME[\t[MODULE]]\n"; a line of another shape is skipped whole.
+                boolean wellFormed = digits > 0 && position + 3 < length && text[position] == ' '
+                        && text[position + 2] == ' ';
+                byte type = wellFormed ? text[position + 1] : 0;
+                int nameStart = position + 3;
+                int module = -1;
+                position = wellFormed ? nameStart : position;
+                while (position < length && text[position] != '\n') {
+                    if (text[position] == '\t' && position + 1 < length && text[position + 1] == '[') {
+                        module = position + 2;
+                    }
+                    position++;
+                }
+                position++;
+                // Absolute and undefined symbols are not code: per-CPU offsets would name low addresses.
+                if (!wellFormed || type == 'a' || type == 'A' || type == 'U' || type == 'u') {
+                    continue;
+                }
+                if (count == addresses.length) {
+                    addresses = Arrays.copyOf(addresses, count * 2);
+                    names = Arrays.copyOf(names, count * 2);
+                    modules = Arrays.copyOf(modules, count * 2);
+                }
+                anyAddress |= address != 0;
+                addresses[count] = address;
+                names[count] = nameStart;
+                modules[count] = module;
+                count++;
+            }
+            if (count > 0 && !anyAddress) {
+                return unavailable("the kernel hides the addresses in " + source + " from this process: "
+                        + Sysctl.explainHiddenKernelAddresses() + "; kernel stacks are shown as bare addresses");
+            }
+            if (count == 0) {
+                return unavailable(source + " lists no symbols: kernel stacks are shown as bare addresses");
+            }
+            // The payload is the index of the line, so names and modules are permuted through it.
+            int[] order = new int[count];
+            for (int i = 0; i < count; i++) {
+                order[i] = i;
+            }
+            SortedAddresses.sort(addresses, order, count);
+            int[] sortedNames = new int[count];
+            int[] sortedModules = new int[count];
+            for (int i = 0; i < count; i++) {
+                sortedNames[i] = names[order[i]];
+                sortedModules[i] = modules[order[i]];
+            }
+            return new Table(addresses, sortedNames, sortedModules, text, count, null);
+        }
+
+        private static int hexDigit(byte b) {
+            if (b >= '0' && b <= '9') {
+                return b - '0';
+            }
+            if (b >= 'a' && b <= 'f') {
+                return b - 'a' + 10;
+            }
+            return b >= 'A' && b <= 'F' ? b - 'A' + 10 : -1;
+        }
+
+        private static Table unavailable(String why) {
+            return new Table(new long[0], new int[0], new int[0], new byte[0], 0, why);
+        }
+
+        String resolve(long address) {
+            int index = SortedAddresses.floor(addresses, count, address);
+            // kallsyms gives no sizes. Far past the last symbol of a region (kernel text, a
+            // module, a BPF program loaded after we read the file) a name would mislead: the
+            // largest kernel functions are tens of kilobytes.
+            if (index < 0 || Long.compareUnsigned(address - addresses[index], MAX_OFFSET) > 0) {
+                return SortedAddresses.hex(address);
+            }
+            String function = name(index) + "+" + SortedAddresses.hex(address - addresses[index]);
+            return modules[index] < 0 ? function : function + " [" + module(index) + "]";
+        }
+
+        Optional<Long> address(String wanted) {
+            byte[] bytes = wanted.getBytes(StandardCharsets.UTF_8);
+            for (int i = 0; i < count; i++) {
+                int start = names[i];
+                int end = nameEnd(start);
+                if (end - start == bytes.length && Arrays.equals(text, start, end, bytes, 0, bytes.length)) {
+                    return Optional.of(addresses[i]);
+                }
+            }
+            return Optional.empty();
+        }
+
+        private String name(int index) {
+            int start = names[index];
+            return new String(text, start, nameEnd(start) - start, StandardCharsets.UTF_8);
+        }
+
+        private String module(int index) {
+            int start = modules[index];
+            int end = start;
+            while (end < text.length && text[end] != ']' && text[end] != '\n') {
+                end++;
+            }
+            return new String(text, start, end - start, StandardCharsets.UTF_8);
+        }
+
+        private int nameEnd(int start) {
+            int end = start;
+            while (end < text.length && text[end] != '\t' && text[end] != '\n') {
+                end++;
+            }
+            return end;
+        }
+    }
+}
