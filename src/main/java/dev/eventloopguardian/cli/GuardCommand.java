@@ -10,6 +10,7 @@ import dev.eventloopguardian.guard.Policy;
 import dev.eventloopguardian.guard.Signal;
 import dev.eventloopguardian.guard.SyscallTable;
 import dev.eventloopguardian.guard.UnknownSyscallException;
+import dev.eventloopguardian.report.ReportSession;
 import dev.eventloopguardian.sys.Arch;
 import dev.eventloopguardian.sys.Executable;
 import dev.eventloopguardian.sys.Linux;
@@ -18,6 +19,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -90,9 +92,15 @@ final class GuardCommand implements Callable<Integer> {
             description = "Start from an empty policy: only what --allow and --allow-fd name is allowed.")
     boolean noDefaults;
 
-    @Option(names = "--signal", paramLabel = "SIGNAL", defaultValue = "ABRT",
-            description = "Signal sent to the thread: a name or number, e.g. ABRT, SIGKILL, 10 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--signal", paramLabel = "SIGNAL",
+            description = "Signal sent to the thread: a name or number, e.g. ABRT, SIGKILL, 10 (default: ABRT, or none "
+                    + "with --report).")
     String signal;
+
+    @Option(names = "--report",
+            description = "Report each blocking sleep (thread, syscall, arguments, kernel and user stacks) on stderr "
+                    + "and keep COMMAND running; eventloop-guardian stays as its parent. Add --signal to also stop it.")
+    boolean report;
 
     @Option(names = "--include-uninterruptible",
             description = "Also count uninterruptible (D) sleeps inside syscalls, such as disk reads and fsync.")
@@ -166,9 +174,18 @@ final class GuardCommand implements Callable<Integer> {
                     out.flush();
                     return 0;
                 }
+                if (report) {
+                    return ReportSession.run(guard, guarded, allThreads, err);
+                }
                 guarded.exec(guard, allThreads);
                 throw new AssertionError("exec returned");
             }
+        } catch (IOException e) {
+            err.println("eventloop-guardian: error: " + e.getMessage());
+            return ExitCodes.INTERNAL;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return ExitCodes.INTERNAL;
         } catch (UnknownSyscallException | UsageException e) {
             return usage(err, e.getMessage());
         } catch (Executable.NotRunnable e) {
@@ -213,11 +230,17 @@ final class GuardCommand implements Callable<Integer> {
             }
         }
         disallow.forEach(builder::disallow);
+        builder.includeUninterruptible(includeUninterruptible).report(report);
         try {
-            return builder.includeUninterruptible(includeUninterruptible).signal(Signal.parse(signal)).build();
+            if (signal != null) {
+                builder.signal(Signal.parse(signal));
+            } else if (report) {
+                builder.noSignal();
+            }
         } catch (IllegalArgumentException e) {
             throw new UsageException("--signal " + signal + ": " + e.getMessage());
         }
+        return builder.build();
     }
 
     private Optional<Linux.Account> account() throws UsageException {

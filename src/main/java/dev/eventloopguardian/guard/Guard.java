@@ -226,6 +226,27 @@ public final class Guard implements AutoCloseable {
         }
     }
 
+    /**
+     * Opens a context-switch event on another process's main thread ({@code pid}) that starts
+     * when it next execs, with this guard attached: the supervised form of
+     * {@link #armCurrentThreadForExec}, for a child stopped before its exec.
+     */
+    public PerfEvent armProcessForExec(int pid, boolean allThreads) throws GuardException {
+        PerfEvent event;
+        try {
+            event = PerfEvent.contextSwitches(pid, new PerfEvent.Options(allThreads, true, false));
+        } catch (PerfException e) {
+            throw explain(e);
+        }
+        try {
+            event.attach(loaded.fd());
+            return event;
+        } catch (PerfException e) {
+            event.close();
+            throw explain(e);
+        }
+    }
+
     static GuardException explain(PerfException e) {
         if (e.isPermissionDenied()) {
             return new GuardException(GuardException.Kind.PERMISSION, e.getMessage() + " (kernel.perf_event_paranoid is "

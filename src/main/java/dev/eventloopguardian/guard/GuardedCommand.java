@@ -42,6 +42,16 @@ public final class GuardedCommand {
         return executable.path();
     }
 
+    /** COMMAND's arguments after its name. */
+    public List<String> arguments() {
+        return argv.subList(1, argv.size());
+    }
+
+    /** Refuses, before anything runs, what the kernel would run unguarded (see {@link #exec}). */
+    public void checkGuardable() throws GuardException, Executable.NotRunnable {
+        refuseWhatExecWouldUnguard();
+    }
+
     /**
      * A note for the user when COMMAND is a shell script: the shell itself is guarded and
      * sleeps in {@code wait4} whenever it runs a subcommand, which version-manager shims do.

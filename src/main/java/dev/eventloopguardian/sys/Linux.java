@@ -261,6 +261,11 @@ public final class Linux {
         }
     }
 
+    /** Sends {@code signal} to process {@code pid}. */
+    public static void kill(int pid, int signal) {
+        syscall(Nr.KILL, pid, signal, 0);
+    }
+
     public static int prctl(int option, long a2, long a3, long a4, long a5) {
         return (int) syscall(Nr.PRCTL, option, a2, a3, a4, a5, 0);
     }

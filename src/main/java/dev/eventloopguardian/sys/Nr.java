@@ -15,6 +15,7 @@ enum Nr {
     IOCTL(16, 29),
     GETPID(39, 172),
     EXECVE(59, 221),
+    KILL(62, 129),
     FCNTL(72, 25),
     GETUID(102, 174),
     GETGID(104, 176),

@@ -1,0 +1,82 @@
+package dev.eventloopguardian.report;
+
+import dev.eventloopguardian.bpf.RingBuffer;
+import dev.eventloopguardian.guard.Guard;
+import dev.eventloopguardian.guard.GuardException;
+import dev.eventloopguardian.guard.GuardedCommand;
+import dev.eventloopguardian.guard.SyscallTable;
+import dev.eventloopguardian.perf.PerfEvent;
+import dev.eventloopguardian.symbols.KernelSymbols;
+import dev.eventloopguardian.sys.Arch;
+import dev.eventloopguardian.sys.Executable;
+import dev.eventloopguardian.sys.Linux;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs COMMAND as our child with the guard reporting, and prints what it reports until the
+ * child exits. The child is a tiny shell that stops itself before exec: we attach the guard
+ * to it while it is stopped, with {@code enable_on_exec}, and let it go, so COMMAND is guarded
+ * from its first instruction and the shell before it never is.
+ */
+public final class ReportSession {
+    private static final int SIGCONT = 18;
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration POLL = Duration.ofMillis(100);
+
+    private ReportSession() {
+    }
+
+    /** Runs {@code command}; returns its exit status as a shell reports it (128 + N when killed by signal N). */
+    public static int run(Guard guard, GuardedCommand command, boolean allThreads, PrintWriter err)
+            throws GuardException, Executable.NotRunnable, IOException, InterruptedException {
+        command.checkGuardable();
+        List<String> stub = new ArrayList<>(List.of("/bin/sh", "-c", "kill -STOP $$ && exec \"$@\"", "eventloop-guardian",
+                command.path().toString()));
+        stub.addAll(command.arguments());
+        TextReport report = new TextReport(err, SyscallTable.of(Arch.current()), KernelSymbols.kallsyms());
+        Process child = new ProcessBuilder(stub).inheritIO().start();
+        try (RingBuffer events = guard.events(report::print)) {
+            awaitStopped(child);
+            try (PerfEvent ignored = guard.armProcessForExec((int) child.pid(), allThreads)) {
+                Linux.kill((int) child.pid(), SIGCONT);
+                while (child.isAlive()) {
+                    events.poll(POLL);
+                }
+                events.consume();
+            }
+            long dropped = guard.droppedEvents();
+            if (dropped > 0) {
+                err.println("eventloop-guardian: " + dropped + " events were dropped: the ring buffer was full");
+                err.flush();
+            }
+            return child.exitValue();
+        } finally {
+            child.destroyForcibly();
+        }
+    }
+
+    /** Waits until the child's shell has stopped itself ({@code T} in /proc/PID/stat). */
+    private static void awaitStopped(Process child) throws IOException, InterruptedException {
+        Path stat = Path.of("/proc", Long.toString(child.pid()), "stat");
+        long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            String line = Files.readString(stat);
+            char state = line.charAt(line.lastIndexOf(')') + 2);
+            if (state == 'T') {
+                return;
+            }
+            if (!child.isAlive()) {
+                throw new IOException("COMMAND's launcher exited with status " + child.exitValue() + " before it could be guarded");
+            }
+            Thread.sleep(1);
+        }
+        throw new IOException("COMMAND's launcher did not stop within " + STOP_TIMEOUT.toSeconds() + " s");
+    }
+}
