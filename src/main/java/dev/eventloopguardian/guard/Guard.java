@@ -211,19 +211,7 @@ public final class Guard implements AutoCloseable {
      * the exec'd command creates inherits it.
      */
     public PerfEvent armCurrentThreadForExec(boolean allThreads) throws GuardException {
-        PerfEvent event;
-        try {
-            event = PerfEvent.contextSwitches(0, PerfEvent.Options.atExec(allThreads));
-        } catch (PerfException e) {
-            throw explain(e);
-        }
-        try {
-            event.attach(loaded.fd());
-            return event;
-        } catch (PerfException e) {
-            event.close();
-            throw explain(e);
-        }
+        return arm(0, PerfEvent.Options.atExec(allThreads));
     }
 
     /**
@@ -232,9 +220,13 @@ public final class Guard implements AutoCloseable {
      * {@link #armCurrentThreadForExec}, for a child stopped before its exec.
      */
     public PerfEvent armProcessForExec(int pid, boolean allThreads) throws GuardException {
+        return arm(pid, new PerfEvent.Options(allThreads, true, false));
+    }
+
+    private PerfEvent arm(int tid, PerfEvent.Options options) throws GuardException {
         PerfEvent event;
         try {
-            event = PerfEvent.contextSwitches(pid, new PerfEvent.Options(allThreads, true, false));
+            event = PerfEvent.contextSwitches(tid, options);
         } catch (PerfException e) {
             throw explain(e);
         }

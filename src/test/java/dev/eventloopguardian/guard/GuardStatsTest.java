@@ -2,15 +2,12 @@ package dev.eventloopguardian.guard;
 
 import dev.eventloopguardian.btf.Btf;
 import dev.eventloopguardian.bpf.ProgramInfo;
-import dev.eventloopguardian.perf.PerfEvent;
 import dev.eventloopguardian.sys.Linux;
 import dev.eventloopguardian.testing.KernelTest;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -29,26 +26,11 @@ class GuardStatsTest {
         String statsBefore = Files.readString(BPF_STATS).strip();
         Files.writeString(BPF_STATS, "1");
         try (Guard guard = Guard.load(Policy.builder().signal(HARMLESS).build(), Btf.VMLINUX)) {
-            CountDownLatch attached = new CountDownLatch(1);
-            CompletableFuture<Integer> tid = new CompletableFuture<>();
-            Thread sleeper = Thread.ofPlatform().start(() -> {
-                tid.complete(Linux.tid());
-                try {
-                    attached.await();
-                    for (int i = 0; i < 200; i++) {
-                        Thread.sleep(1); // a futex wait: allowed, but the program still runs at each switch-out
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+            LiveThread.runGuarded(guard, "elg-stats", () -> {
+                for (int i = 0; i < 200; i++) {
+                    Thread.sleep(1); // a futex wait: allowed, but the program still runs at each switch-out
                 }
             });
-            try (PerfEvent event = PerfEvent.contextSwitches(tid.get(), PerfEvent.Options.live(false))) {
-                event.attach(guard.programFd());
-                event.enable();
-                attached.countDown();
-                sleeper.join();
-                event.disable();
-            }
             ProgramInfo info = guard.info();
             assertThat(info.runCount()).isBetween(200L, 2_000L);
             assertThat(info.runTimeNanos()).isPositive();

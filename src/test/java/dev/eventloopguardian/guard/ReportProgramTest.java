@@ -2,7 +2,6 @@ package dev.eventloopguardian.guard;
 
 import dev.eventloopguardian.bpf.RingBuffer;
 import dev.eventloopguardian.btf.Btf;
-import dev.eventloopguardian.perf.PerfEvent;
 import dev.eventloopguardian.sys.Arch;
 import dev.eventloopguardian.sys.Linux;
 import dev.eventloopguardian.testing.KernelTest;
@@ -10,9 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -29,26 +26,11 @@ class ReportProgramTest {
         List<BlockingEvent> events = new CopyOnWriteArrayList<>();
         int futex = SyscallTable.of(Arch.current()).number("futex").orElseThrow();
         try (Guard guard = Guard.load(policy, Btf.VMLINUX); RingBuffer reader = guard.events(events::add)) {
-            CountDownLatch attached = new CountDownLatch(1);
-            CompletableFuture<Integer> tid = new CompletableFuture<>();
-            Thread sleeper = Thread.ofPlatform().name("elg-sleeper").start(() -> {
-                tid.complete(Linux.tid());
-                try {
-                    attached.await();
-                    for (int i = 0; i < 20; i++) {
-                        Thread.sleep(2);
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+            LiveThread.runGuarded(guard, "elg-sleeper", () -> {
+                for (int i = 0; i < 20; i++) {
+                    Thread.sleep(2);
                 }
             });
-            try (PerfEvent event = PerfEvent.contextSwitches(tid.get(), PerfEvent.Options.live(false))) {
-                event.attach(guard.programFd());
-                event.enable();
-                attached.countDown();
-                sleeper.join();
-                event.disable();
-            }
             while (reader.poll(Duration.ofMillis(100)) > 0) {
                 // drain
             }
