@@ -21,6 +21,8 @@ import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -102,6 +104,14 @@ final class GuardCommand implements Callable<Integer> {
                     + "and keep COMMAND running; eventloop-guardian stays as its parent. Add --signal to also stop it.")
     boolean report;
 
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text",
+            description = "With --report: text (default) or json (one object per line; schema in docs/report-schema.md).")
+    String format;
+
+    @Option(names = "--output", paramLabel = "FILE",
+            description = "With --report: write events to FILE instead of stderr.")
+    Path output;
+
     @Option(names = "--include-uninterruptible",
             description = "Also count uninterruptible (D) sleeps inside syscalls, such as disk reads and fsync.")
     boolean includeUninterruptible;
@@ -175,7 +185,7 @@ final class GuardCommand implements Callable<Integer> {
                     return 0;
                 }
                 if (report) {
-                    return ReportSession.run(guard, guarded, allThreads, err);
+                    return report(guard, guarded, err);
                 }
                 guarded.exec(guard, allThreads);
                 throw new AssertionError("exec returned");
@@ -205,6 +215,22 @@ final class GuardCommand implements Callable<Integer> {
         }
     }
 
+    private int report(Guard guard, GuardedCommand guarded, PrintWriter err)
+            throws GuardException, Executable.NotRunnable, IOException, InterruptedException, UsageException {
+        if (output == null) {
+            return ReportSession.run(guard, guarded, allThreads, format, err, err);
+        }
+        Writer file;
+        try {
+            file = Files.newBufferedWriter(output);
+        } catch (IOException e) {
+            throw new UsageException("--output " + output + ": cannot create it (" + e.getMessage() + ")");
+        }
+        try (file) {
+            return ReportSession.run(guard, guarded, allThreads, format, file, err);
+        }
+    }
+
     private static int usage(PrintWriter err, String message) {
         err.println("eventloop-guardian: " + message);
         err.println("Try 'eventloop-guardian --help'.");
@@ -212,6 +238,12 @@ final class GuardCommand implements Callable<Integer> {
     }
 
     Policy policy() throws UsageException {
+        if (!ReportSession.FORMATS.contains(format)) {
+            throw new UsageException("--format " + format + ": use one of " + String.join(", ", ReportSession.FORMATS));
+        }
+        if (!report && (output != null || !format.equals("text"))) {
+            throw new UsageException("--format and --output go with --report");
+        }
         Policy.Builder builder = Policy.builder();
         if (noDefaults) {
             builder.noDefaults();

@@ -13,6 +13,7 @@ import dev.eventloopguardian.sys.Linux;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,16 +34,23 @@ public final class ReportSession {
     private ReportSession() {
     }
 
-    /** Runs {@code command}; returns its exit status as a shell reports it (128 + N when killed by signal N). */
-    public static int run(Guard guard, GuardedCommand command, boolean allThreads, PrintWriter err)
+    /** The output formats, for option validation and help. */
+    public static final java.util.List<String> FORMATS = EventFormat.NAMES;
+
+    /**
+     * Runs {@code command}, writing events in {@code format} to {@code out} and our own notes to
+     * {@code err}; returns its exit status as a shell reports it (128 + N when killed by signal N).
+     */
+    public static int run(Guard guard, GuardedCommand command, boolean allThreads, String format, Writer out,
+                          PrintWriter err)
             throws GuardException, Executable.NotRunnable, IOException, InterruptedException {
         command.checkGuardable();
         List<String> stub = new ArrayList<>(List.of("/bin/sh", "-c", "kill -STOP $$ && exec \"$@\"", "eventloop-guardian",
                 command.path().toString()));
         stub.addAll(command.arguments());
-        TextReport report = new TextReport(err, SyscallTable.of(Arch.current()), KernelSymbols.kallsyms());
+        StackNames names = new StackNames(SyscallTable.of(Arch.current()), KernelSymbols.kallsyms());
         Process child = new ProcessBuilder(stub).inheritIO().start();
-        try (RingBuffer events = guard.events(report::print)) {
+        try (EventFormat report = EventFormat.named(format, out, names); RingBuffer events = guard.events(report::write)) {
             awaitStopped(child);
             try (PerfEvent ignored = guard.armProcessForExec((int) child.pid(), allThreads)) {
                 Linux.kill((int) child.pid(), SIGCONT);

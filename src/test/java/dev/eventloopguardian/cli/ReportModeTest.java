@@ -3,7 +3,15 @@ package dev.eventloopguardian.cli;
 import dev.eventloopguardian.testing.Guardian;
 import dev.eventloopguardian.testing.KernelTest;
 import dev.eventloopguardian.testing.Python;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
 
 import static dev.eventloopguardian.testing.Guardian.guardian;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,6 +30,30 @@ class ReportModeTest {
         assertThat(result.stderr()).as(result.toString())
                 .contains("(python3) blocked in clock_nanosleep(0x1, ")
                 .contains("kernel stack:", "do_nanosleep+0x", "user stack:", "clock_nanosleep+0x");
+    }
+
+    @Test
+    void writesJsonLinesWithTheDocumentedFields(@TempDir Path directory) throws Exception {
+        Path output = directory.resolve("events.jsonl");
+        Guardian.Result result = guardian().run("--report", "--format", "json", "--output", output.toString(), PYTHON, "-c",
+                "import time; time.sleep(0.05); time.sleep(0.05)");
+        assertThat(result.status()).as(result.toString()).isZero();
+        List<String> lines = Files.readAllLines(output);
+        assertThat(lines).as(result.toString()).hasSizeGreaterThanOrEqualTo(2);
+        ObjectMapper mapper = new ObjectMapper();
+        for (String line : lines) {
+            JsonNode event = mapper.readTree(line);
+            assertThat(event.fieldNames()).toIterable().contains("schema", "time", "pid", "tid", "thread", "syscall", "args",
+                    "state", "kernel_stack", "user_stack", "blocked_ns");
+            assertThat(event.get("schema").asText()).isEqualTo("eventloop-guardian/blocking-event/1");
+            assertThat(event.get("syscall").asText()).isEqualTo("clock_nanosleep");
+            assertThat(event.get("args")).hasSize(6);
+            assertThat(event.get("kernel_stack").size()).isGreaterThan(2);
+            assertThat(event.get("kernel_stack").get(0).asText()).startsWith("schedule+0x");
+            assertThat(event.get("user_stack").size()).isPositive();
+            assertThat(Instant.parse(event.get("time").asText())).isBetween(Instant.now().minusSeconds(120), Instant.now());
+        }
+        assertThat(result.stderr()).doesNotContain("blocked in");
     }
 
     @Test

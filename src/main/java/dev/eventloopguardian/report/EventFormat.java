@@ -1,0 +1,35 @@
+package dev.eventloopguardian.report;
+
+import dev.eventloopguardian.guard.BlockingEvent;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.util.Locale;
+
+/** How blocking events are written: for people ({@code text}) or for programs ({@code json}). */
+interface EventFormat extends AutoCloseable {
+    void write(BlockingEvent event);
+
+    /** Flushes what is buffered; the writer itself belongs to the caller. */
+    @Override
+    void close();
+
+    /** The formats {@link #named} knows. */
+    java.util.List<String> NAMES = java.util.List.of("text", "json");
+
+    /** The format named {@code text} or {@code json}, writing to {@code out}. */
+    static EventFormat named(String name, Writer out, StackNames names) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
+            case "text" -> new TextReport(out, names);
+            case "json" -> {
+                try {
+                    yield new JsonReport(out, names);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+            default -> throw new IllegalArgumentException("unknown format '" + name + "': use text or json");
+        };
+    }
+}

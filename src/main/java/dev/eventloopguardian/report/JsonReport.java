@@ -1,0 +1,69 @@
+package dev.eventloopguardian.report;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.eventloopguardian.guard.BlockingEvent;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.util.List;
+
+/**
+ * Writes each blocking event as one JSON object per line (JSON Lines), schema
+ * {@value #SCHEMA}, described in docs/report-schema.md. Fields are only ever added within a
+ * schema version; a change of meaning gets a new version.
+ */
+final class JsonReport implements EventFormat {
+    static final String SCHEMA = "eventloop-guardian/blocking-event/1";
+
+    private final JsonGenerator json;
+    private final StackNames names;
+
+    JsonReport(Writer out, StackNames names) throws IOException {
+        this.json = new JsonFactory().setRootValueSeparator("").createGenerator(out);
+        this.names = names;
+    }
+
+    @Override
+    public void write(BlockingEvent event) {
+        try {
+            json.writeStartObject();
+            json.writeStringField("schema", SCHEMA);
+            json.writeStringField("time", WallClock.instant(event).toString());
+            json.writeNumberField("pid", event.pid());
+            json.writeNumberField("tid", event.tid());
+            json.writeStringField("thread", event.thread());
+            json.writeStringField("syscall", names.syscall(event));
+            json.writeNumberField("syscall_nr", event.syscall());
+            json.writeFieldName("args");
+            json.writeArray(event.arguments(), 0, event.arguments().length);
+            json.writeStringField("state", String.valueOf(event.stateLetter()));
+            strings("kernel_stack", names.kernelStack(event));
+            strings("user_stack", names.userStack(event));
+            json.writeNullField("blocked_ns"); // not measured yet: the sleep has only just started
+            json.writeEndObject();
+            json.writeRaw('\n');
+            json.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the JSON report", e);
+        }
+    }
+
+    private void strings(String field, List<String> values) throws IOException {
+        json.writeArrayFieldStart(field);
+        for (String value : values) {
+            json.writeString(value);
+        }
+        json.writeEndArray();
+    }
+
+    @Override
+    public void close() {
+        try {
+            json.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package dev.eventloopguardian.report;
+
+import dev.eventloopguardian.guard.BlockingEvent;
+import dev.eventloopguardian.guard.SyscallTable;
+import dev.eventloopguardian.symbols.KernelSymbols;
+import dev.eventloopguardian.symbols.ProcessSymbols;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Turns an event's numbers into names: the syscall's, and each stack frame's. Shared by every format. */
+final class StackNames {
+    private final SyscallTable syscalls;
+    private final KernelSymbols kernel;
+    private final Map<Integer, ProcessSymbols> processes = new HashMap<>();
+
+    StackNames(SyscallTable syscalls, KernelSymbols kernel) {
+        this.syscalls = syscalls;
+        this.kernel = kernel;
+    }
+
+    String syscall(BlockingEvent event) {
+        return syscalls.name((int) event.syscall()).orElse("syscall_" + event.syscall());
+    }
+
+    List<String> kernelStack(BlockingEvent event) {
+        List<String> frames = new ArrayList<>(event.kernelStack().length);
+        for (long address : event.kernelStack()) {
+            frames.add(kernel.resolve(address));
+        }
+        return frames;
+    }
+
+    List<String> userStack(BlockingEvent event) {
+        ProcessSymbols symbols = processes.computeIfAbsent(event.pid(), ProcessSymbols::of);
+        List<String> frames = new ArrayList<>(event.userStack().length);
+        for (long address : event.userStack()) {
+            if (address != 0) { // the frame-pointer walk ends in a zero where a frame had none
+                frames.add(symbols.resolve(address));
+            }
+        }
+        return frames;
+    }
+}
