@@ -112,6 +112,10 @@ final class GuardCommand implements Callable<Integer> {
             description = "With --report: write events to FILE instead of stderr.")
     Path output;
 
+    @Option(names = "--folded", paramLabel = "FILE",
+            description = "With --report: at exit, write the stacks folded for flame graphs (flamegraph.pl, speedscope).")
+    Path folded;
+
     @Option(names = "--include-uninterruptible",
             description = "Also count uninterruptible (D) sleeps inside syscalls, such as disk reads and fsync.")
     boolean includeUninterruptible;
@@ -217,17 +221,19 @@ final class GuardCommand implements Callable<Integer> {
 
     private int report(Guard guard, GuardedCommand guarded, PrintWriter err)
             throws GuardException, Executable.NotRunnable, IOException, InterruptedException, UsageException {
-        if (output == null) {
-            return ReportSession.run(guard, guarded, allThreads, format, err, err);
+        // stderr stays open for our own messages: only the files we create are closed here.
+        try (Writer events = output == null ? null : create("--output", output);
+             Writer stacks = folded == null ? null : create("--folded", folded)) {
+            return ReportSession.run(guard, guarded, allThreads, format, events == null ? err : events, err,
+                    Optional.ofNullable(stacks));
         }
-        Writer file;
+    }
+
+    private static Writer create(String option, Path file) throws UsageException {
         try {
-            file = Files.newBufferedWriter(output);
+            return Files.newBufferedWriter(file);
         } catch (IOException e) {
-            throw new UsageException("--output " + output + ": cannot create it (" + e.getMessage() + ")");
-        }
-        try (file) {
-            return ReportSession.run(guard, guarded, allThreads, format, file, err);
+            throw new UsageException(option + " " + file + ": cannot create it (" + e.getMessage() + ")");
         }
     }
 
@@ -241,8 +247,8 @@ final class GuardCommand implements Callable<Integer> {
         if (!ReportSession.FORMATS.contains(format)) {
             throw new UsageException("--format " + format + ": use one of " + String.join(", ", ReportSession.FORMATS));
         }
-        if (!report && (output != null || !format.equals("text"))) {
-            throw new UsageException("--format and --output go with --report");
+        if (!report && (output != null || folded != null || !format.equals("text"))) {
+            throw new UsageException("--format, --output and --folded go with --report");
         }
         Policy.Builder builder = Policy.builder();
         if (noDefaults) {

@@ -9,7 +9,7 @@ import java.util.Locale;
 
 /** How blocking events are written: for people ({@code text}) or for programs ({@code json}). */
 interface EventFormat extends AutoCloseable {
-    void write(BlockingEvent event);
+    void write(NamedEvent event);
 
     /** Flushes what is buffered; the writer itself belongs to the caller. */
     @Override
@@ -19,12 +19,12 @@ interface EventFormat extends AutoCloseable {
     java.util.List<String> NAMES = java.util.List.of("text", "json");
 
     /** The format named {@code text} or {@code json}, writing to {@code out}. */
-    static EventFormat named(String name, Writer out, StackNames names) {
+    static EventFormat named(String name, Writer out) {
         return switch (name.toLowerCase(Locale.ROOT)) {
-            case "text" -> new TextReport(out, names);
+            case "text" -> new TextReport(out);
             case "json" -> {
                 try {
-                    yield new JsonReport(out, names);
+                    yield new JsonReport(out);
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }

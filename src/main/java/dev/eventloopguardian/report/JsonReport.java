@@ -18,15 +18,14 @@ final class JsonReport implements EventFormat {
     static final String SCHEMA = "eventloop-guardian/blocking-event/1";
 
     private final JsonGenerator json;
-    private final StackNames names;
 
-    JsonReport(Writer out, StackNames names) throws IOException {
+    JsonReport(Writer out) throws IOException {
         this.json = new JsonFactory().setRootValueSeparator("").createGenerator(out);
-        this.names = names;
     }
 
     @Override
-    public void write(BlockingEvent event) {
+    public void write(NamedEvent named) {
+        BlockingEvent event = named.event();
         try {
             json.writeStartObject();
             json.writeStringField("schema", SCHEMA);
@@ -34,13 +33,13 @@ final class JsonReport implements EventFormat {
             json.writeNumberField("pid", event.pid());
             json.writeNumberField("tid", event.tid());
             json.writeStringField("thread", event.thread());
-            json.writeStringField("syscall", names.syscall(event));
+            json.writeStringField("syscall", named.syscall());
             json.writeNumberField("syscall_nr", event.syscall());
             json.writeFieldName("args");
             json.writeArray(event.arguments(), 0, event.arguments().length);
             json.writeStringField("state", String.valueOf(event.stateLetter()));
-            strings("kernel_stack", names.kernelStack(event));
-            strings("user_stack", names.userStack(event));
+            strings("kernel_stack", named.kernelStack());
+            strings("user_stack", named.userStack());
             json.writeNullField("blocked_ns"); // not measured yet: the sleep has only just started
             json.writeEndObject();
             json.writeRaw('\n');

@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Runs COMMAND as our child with the guard reporting, and prints what it reports until the
@@ -42,15 +43,22 @@ public final class ReportSession {
      * {@code err}; returns its exit status as a shell reports it (128 + N when killed by signal N).
      */
     public static int run(Guard guard, GuardedCommand command, boolean allThreads, String format, Writer out,
-                          PrintWriter err)
+                          PrintWriter err, Optional<Writer> folded)
             throws GuardException, Executable.NotRunnable, IOException, InterruptedException {
         command.checkGuardable();
         List<String> stub = new ArrayList<>(List.of("/bin/sh", "-c", "kill -STOP $$ && exec \"$@\"", "eventloop-guardian",
                 command.path().toString()));
         stub.addAll(command.arguments());
         StackNames names = new StackNames(SyscallTable.of(Arch.current()), KernelSymbols.kallsyms());
+        names.warmUp();
         Process child = new ProcessBuilder(stub).inheritIO().start();
-        try (EventFormat report = EventFormat.named(format, out, names); RingBuffer events = guard.events(report::write)) {
+        Summary summary = new Summary();
+        try (EventFormat report = EventFormat.named(format, out);
+             RingBuffer events = guard.events(event -> {
+                 NamedEvent named = names.name(event);
+                 summary.add(named);
+                 report.write(named);
+             })) {
             awaitStopped(child);
             try (PerfEvent ignored = guard.armProcessForExec((int) child.pid(), allThreads)) {
                 Linux.kill((int) child.pid(), SIGCONT);
@@ -60,10 +68,12 @@ public final class ReportSession {
                 events.consume();
             }
             long dropped = guard.droppedEvents();
+            summary.print(err, dropped);
             if (dropped > 0) {
-                err.println("eventloop-guardian: " + dropped + " events were dropped: the ring buffer was full");
+                err.println("eventloop-guardian: " + dropped + " events were dropped because the ring buffer was full");
                 err.flush();
             }
+            folded.ifPresent(summary::writeFolded);
             return child.exitValue();
         } finally {
             child.destroyForcibly();

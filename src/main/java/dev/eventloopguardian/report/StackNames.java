@@ -21,11 +21,23 @@ final class StackNames {
         this.kernel = kernel;
     }
 
-    String syscall(BlockingEvent event) {
+    /** All the names of one event, resolved once for every consumer. */
+    NamedEvent name(BlockingEvent event) {
+        // The user side first: its process may exit at any moment, taking its memory map with it.
+        List<String> user = userStack(event);
+        return new NamedEvent(event, syscall(event), kernelStack(event), user);
+    }
+
+    /** Reads kallsyms on a background thread now, rather than on the first event (about 100 ms). */
+    void warmUp() {
+        Thread.ofPlatform().daemon().name("kallsyms").start(kernel::size);
+    }
+
+    private String syscall(BlockingEvent event) {
         return syscalls.name((int) event.syscall()).orElse("syscall_" + event.syscall());
     }
 
-    List<String> kernelStack(BlockingEvent event) {
+    private List<String> kernelStack(BlockingEvent event) {
         List<String> frames = new ArrayList<>(event.kernelStack().length);
         for (long address : event.kernelStack()) {
             frames.add(kernel.resolve(address));
@@ -33,7 +45,7 @@ final class StackNames {
         return frames;
     }
 
-    List<String> userStack(BlockingEvent event) {
+    private List<String> userStack(BlockingEvent event) {
         ProcessSymbols symbols = processes.computeIfAbsent(event.pid(), ProcessSymbols::of);
         List<String> frames = new ArrayList<>(event.userStack().length);
         for (long address : event.userStack()) {

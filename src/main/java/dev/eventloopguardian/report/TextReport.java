@@ -16,26 +16,25 @@ final class TextReport implements EventFormat {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSSSSS").withZone(ZoneId.systemDefault());
 
     private final PrintWriter out;
-    private final StackNames names;
 
-    TextReport(Writer out, StackNames names) {
+    TextReport(Writer out) {
         this.out = out instanceof PrintWriter printer ? printer : new PrintWriter(out);
-        this.names = names;
     }
 
     @Override
-    public void write(BlockingEvent event) {
+    public void write(NamedEvent named) {
+        BlockingEvent event = named.event();
         StringBuilder arguments = new StringBuilder();
         for (long argument : event.arguments()) {
             arguments.append(arguments.isEmpty() ? "" : ", ").append("0x").append(Long.toHexString(argument));
         }
         out.printf("eventloop-guardian: %s pid %d tid %d (%s) blocked in %s(%s) [%c]%n",
-                TIME.format(WallClock.instant(event)), event.pid(), event.tid(), event.thread(), names.syscall(event),
+                TIME.format(WallClock.instant(event)), event.pid(), event.tid(), event.thread(), named.syscall(),
                 arguments, event.stateLetter());
         out.println("    kernel stack:");
-        names.kernelStack(event).forEach(frame -> out.println("      " + frame));
+        named.kernelStack().forEach(frame -> out.println("      " + frame));
         out.println("    user stack:");
-        names.userStack(event).forEach(frame -> out.println("      " + frame));
+        named.userStack().forEach(frame -> out.println("      " + frame));
         out.flush();
     }
 

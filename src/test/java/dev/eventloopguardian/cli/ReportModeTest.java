@@ -57,6 +57,24 @@ class ReportModeTest {
     }
 
     @Test
+    void summarizesAtExitAndWritesFoldedStacks(@TempDir Path directory) throws Exception {
+        Path folded = directory.resolve("stacks.folded");
+        Guardian.Result result = guardian().run("--report", "--folded", folded.toString(), PYTHON, "-c",
+                "import time\nfor _ in range(3): time.sleep(0.1)");
+        assertThat(result.status()).as(result.toString()).isZero();
+        assertThat(result.stderr()).as(result.toString())
+                .contains("summary: 3 blocking sleeps, 0 dropped")
+                .contains("by syscall: clock_nanosleep 3")
+                .containsPattern("by thread: +python3 \\(tid [0-9]+\\) 3")
+                .containsPattern("\\s3  clock_nanosleep <- clock_nanosleep\\+0x");
+        // flamegraph.pl's input: frames root first, separated by ';', then a space and the count.
+        assertThat(Files.readAllLines(folded)).singleElement().asString()
+                .startsWith("python3;")
+                .contains(";clock_nanosleep_(libc.so.6);")
+                .endsWith(";schedule 3");
+    }
+
+    @Test
     void reportsAndSignalsWhenAskedToDoBoth() {
         Guardian.Result result = guardian().noCoreDump().run("--report", "--signal", "ABRT", PYTHON, "-c",
                 "import time; time.sleep(0.1); print('not reached')");
