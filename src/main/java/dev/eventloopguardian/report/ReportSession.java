@@ -60,7 +60,8 @@ public final class ReportSession {
                  report.write(named);
              })) {
             awaitStopped(child);
-            try (PerfEvent ignored = guard.armProcessForExec((int) child.pid(), allThreads)) {
+            try (PerfEvent ignored = guard.armProcessForExec((int) child.pid(), allThreads);
+                 SignalForwarding forwarding = SignalForwarding.to(child.pid())) {
                 Linux.kill((int) child.pid(), SIGCONT);
                 while (child.isAlive()) {
                     events.poll(POLL);

@@ -48,6 +48,7 @@ public final class Linux {
     private static final int FD_CLOEXEC = 1;
     private static final int CLOSE_RANGE_CLOEXEC = 1 << 2;
     private static final int SIG_SETMASK = 2;
+    private static final long TCGETS = 0x5401;
     private static final int MAP_SHARED = 1;
     private static final int POLLIN = 1;
     public static final int PROT_READ = 1;
@@ -258,6 +259,16 @@ public final class Linux {
                 return false;
             }
             throw e;
+        }
+    }
+
+    /** Whether {@code fd} is a terminal (the TCGETS ioctl succeeds on it). */
+    public static boolean isTerminal(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            syscall(Nr.IOCTL, fd, TCGETS, arena.allocate(64).address());
+            return true;
+        } catch (SyscallException e) {
+            return false;
         }
     }
 

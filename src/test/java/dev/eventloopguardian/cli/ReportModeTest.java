@@ -1,5 +1,6 @@
 package dev.eventloopguardian.cli;
 
+import dev.eventloopguardian.sys.Linux;
 import dev.eventloopguardian.testing.Guardian;
 import dev.eventloopguardian.testing.KernelTest;
 import dev.eventloopguardian.testing.Python;
@@ -72,6 +73,44 @@ class ReportModeTest {
                 .startsWith("python3;")
                 .contains(";clock_nanosleep_(libc.so.6);")
                 .endsWith(";schedule 3");
+    }
+
+    @Test
+    void forwardsTerminationToCommandAndExitsWithItsStatus() throws Exception {
+        try (Guardian.Running running = guardian().start("--report", PYTHON, "-c",
+                "import asyncio; asyncio.run(asyncio.sleep(30))")) {
+            long python = awaitChild(running.pid(), "python3");
+            Linux.kill((int) running.pid(), 15); // SIGTERM to the guardian, as a supervisor would send it
+            Guardian.Result result = running.result();
+            assertThat(result.status()).as("killed by the forwarded SIGTERM: " + result).isEqualTo(128 + 15);
+            assertThat(ProcessHandle.of(python)).isEmpty();
+            assertThat(result.stderr()).contains("summary: 0 blocking sleeps");
+        }
+    }
+
+    /**
+     * The pid of {@code parent}'s child once it runs {@code name}, i.e. once it has exec'd
+     * COMMAND. A JVM starts children from whichever thread asks, so every thread's list counts.
+     */
+    private static long awaitChild(long parent, String name) throws Exception {
+        for (int attempt = 0; attempt < 300; attempt++) {
+            StringBuilder children = new StringBuilder();
+            try (var tasks = Files.list(Path.of("/proc", Long.toString(parent), "task"))) {
+                for (Path task : tasks.toList()) {
+                    children.append(' ').append(Files.readString(task.resolve("children")));
+                }
+            }
+            for (String child : children.toString().trim().split("\\s+")) {
+                if (!child.isEmpty()) {
+                    Path comm = Path.of("/proc", child, "comm");
+                    if (Files.exists(comm) && Files.readString(comm).strip().equals(name)) {
+                        return Long.parseLong(child);
+                    }
+                }
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no child named " + name + " under " + parent);
     }
 
     @Test
