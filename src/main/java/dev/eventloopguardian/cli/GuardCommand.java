@@ -124,6 +124,12 @@ final class GuardCommand implements Callable<Integer> {
             description = "Also guard every thread (and child process) COMMAND creates; by default only its main thread.")
     boolean allThreads;
 
+    @Option(names = "--threads", split = ",", paramLabel = "GLOB",
+            description = "Act only for threads whose name matches, checked in the kernel at each sleep. Names are "
+                    + "the kernel's, cut to 15 characters (Java's vert.x-eventloop-thread-0 is vert.x-eventloo); "
+                    + "? matches one character, a trailing * any rest. Use with --all-threads.")
+    List<String> threads = new ArrayList<>();
+
     @Option(names = "--user", paramLabel = "USER",
             description = "Run COMMAND as USER (name or uid), still guarded. Needs root.")
     String user;
@@ -268,6 +274,13 @@ final class GuardCommand implements Callable<Integer> {
             }
         }
         disallow.forEach(builder::disallow);
+        for (String glob : threads) {
+            try {
+                builder.thread(glob);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--threads: " + e.getMessage());
+            }
+        }
         builder.includeUninterruptible(includeUninterruptible).report(report);
         try {
             if (signal != null) {

@@ -2,6 +2,7 @@ package dev.eventloopguardian.cli;
 
 import dev.eventloopguardian.guard.Policy;
 import dev.eventloopguardian.guard.SyscallTable;
+import dev.eventloopguardian.guard.ThreadPattern;
 
 import java.util.Map;
 import java.util.OptionalInt;
@@ -17,6 +18,10 @@ final class PolicyText {
         StringBuilder out = new StringBuilder();
         out.append("threads:  ").append(allThreads ? "COMMAND's main thread and every thread or process it creates"
                 : "COMMAND's main thread (the one that execs)").append('\n');
+        if (!policy.threads().isEmpty()) {
+            out.append("names:    only threads named ").append(policy.threads().stream().map(ThreadPattern::glob)
+                    .collect(Collectors.joining(", "))).append(" (the kernel's 15-character names)\n");
+        }
         out.append("counts:   a sleep inside a syscall in state ")
                 .append(policy.includeUninterruptible() ? "S (interruptible) or D (uninterruptible)" : "S (interruptible)")
                 .append("; never a page fault or a preemption\n");

@@ -123,6 +123,7 @@ public final class GuardProgram {
                 .jump32(JumpOp.JSLT, Reg.R6, 0, OUT).comment("not in a syscall (a page fault)");
         emitCases(cases, true);
         asm.label(DENY);
+        emitThreadFilter(policy.threads());
         if (report) {
             emitReport();
             asm.label(SIGNAL);
@@ -170,6 +171,44 @@ public final class GuardProgram {
         emitCases(cases.subList(0, middle), false);
         asm.label(upperHalf);
         emitCases(cases.subList(middle, cases.size()), denyFollows);
+    }
+
+    /**
+     * Goes on only for a thread whose name matches a pattern: compares the 16 bytes of
+     * {@code comm} as two masked 64-bit words per pattern. Runs only for a sleep that counts,
+     * so the fast path never pays for it.
+     */
+    private void emitThreadFilter(List<ThreadPattern> patterns) {
+        if (patterns.isEmpty()) {
+            return;
+        }
+        asm.mov(Reg.R1, Reg.R10)
+                .alu(AluOp.ADD, Reg.R1, -ThreadPattern.COMM_BYTES)
+                .mov(Reg.R2, ThreadPattern.COMM_BYTES)
+                .call(Helper.GET_CURRENT_COMM).comment("the thread's name, on the stack");
+        for (int p = 0; p < patterns.size(); p++) {
+            ThreadPattern pattern = patterns.get(p);
+            String next = p + 1 < patterns.size() ? "thread_pattern_" + (p + 1) : OUT;
+            if (p > 0) {
+                asm.label("thread_pattern_" + p);
+            }
+            for (int word = 0; word < 2; word++) {
+                long mask = pattern.word(pattern.mask(), word);
+                if (mask == 0) {
+                    continue;
+                }
+                asm.load(Size.DW, Reg.R1, Reg.R10, -ThreadPattern.COMM_BYTES + 8 * word);
+                if (mask != -1L) {
+                    asm.loadImm64(Reg.R2, mask).alu(AluOp.AND, Reg.R1, Reg.R2);
+                }
+                asm.loadImm64(Reg.R2, pattern.word(pattern.value(), word))
+                        .jump(JumpOp.JNE, Reg.R1, Reg.R2, next).comment("thread '" + pattern.glob() + "'");
+            }
+            if (p + 1 < patterns.size()) {
+                asm.jump("thread_matched");
+            }
+        }
+        asm.label("thread_matched");
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.eventloopguardian.guard;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -44,6 +45,7 @@ public final class Policy {
     private final boolean includeUninterruptible;
     private final Optional<Signal> signal;
     private final boolean report;
+    private final List<ThreadPattern> threads;
 
     private Policy(Builder builder) {
         this.allowed = Collections.unmodifiableSortedSet(new TreeSet<>(builder.allowed));
@@ -54,6 +56,7 @@ public final class Policy {
         this.includeUninterruptible = builder.includeUninterruptible;
         this.signal = Optional.ofNullable(builder.signal);
         this.report = builder.report;
+        this.threads = List.copyOf(builder.threads);
         if (signal.isEmpty() && !report) {
             throw new IllegalStateException("a policy must signal, report, or both");
         }
@@ -89,6 +92,11 @@ public final class Policy {
         return signal;
     }
 
+    /** The thread names the guard acts for; empty: every guarded thread. */
+    public List<ThreadPattern> threads() {
+        return threads;
+    }
+
     /** Whether each counted sleep is also sent to the guardian as a {@link BlockingEvent}. */
     public boolean report() {
         return report;
@@ -117,12 +125,12 @@ public final class Policy {
     public boolean equals(Object other) {
         return other instanceof Policy that && allowed.equals(that.allowed) && allowedFds.equals(that.allowedFds)
                 && includeUninterruptible == that.includeUninterruptible && signal.equals(that.signal)
-                && report == that.report;
+                && report == that.report && threads.equals(that.threads);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(allowed, allowedFds, includeUninterruptible, signal, report);
+        return Objects.hash(allowed, allowedFds, includeUninterruptible, signal, report, threads);
     }
 
     /** Changes to the defaults, applied in the order given. */
@@ -133,6 +141,7 @@ public final class Policy {
         private boolean includeUninterruptible;
         private Signal signal = Signal.SIGABRT;
         private boolean report;
+        private final List<ThreadPattern> threads = new java.util.ArrayList<>();
 
         private Builder() {
             DEFAULT_FDS.forEach((name, fds) -> allowedFds.put(name, new TreeSet<>(fds)));
@@ -181,6 +190,12 @@ public final class Policy {
         /** Sends no signal: only reports (with {@link #report}). */
         public Builder noSignal() {
             this.signal = null;
+            return this;
+        }
+
+        /** Acts only for threads whose name matches one of the patterns given (see {@link ThreadPattern}). */
+        public Builder thread(String glob) {
+            threads.add(ThreadPattern.parse(glob));
             return this;
         }
 

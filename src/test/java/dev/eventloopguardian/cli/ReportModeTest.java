@@ -114,6 +114,26 @@ class ReportModeTest {
     }
 
     @Test
+    void threadsGlobActsOnlyForMatchingThreadsOfAMultiThreadedProgram() {
+        // Three threads name themselves (prctl PR_SET_NAME) and each sleeps once; only loop-* count.
+        String program = String.join("\n",
+                "import ctypes, threading, time",
+                "libc = ctypes.CDLL(None)",
+                "def run(name):",
+                "    libc.prctl(15, name.encode(), 0, 0, 0)",
+                "    time.sleep(0.1)",
+                "threads = [threading.Thread(target=run, args=(n,)) for n in ('loop-1', 'loop-2', 'worker-1')]",
+                "[t.start() for t in threads]",
+                "[t.join() for t in threads]");
+        Guardian.Result result = guardian().run("--report", "--all-threads", "--threads", "loop-*", PYTHON, "-c", program);
+        assertThat(result.status()).as(result.toString()).isZero();
+        assertThat(result.stderr()).as(result.toString())
+                .contains("(loop-1) blocked in clock_nanosleep", "(loop-2) blocked in clock_nanosleep")
+                .doesNotContain("(worker-1) blocked", "(python3) blocked")
+                .contains("summary: 2 blocking sleeps");
+    }
+
+    @Test
     void reportsAndSignalsWhenAskedToDoBoth() {
         Guardian.Result result = guardian().noCoreDump().run("--report", "--signal", "ABRT", PYTHON, "-c",
                 "import time; time.sleep(0.1); print('not reached')");

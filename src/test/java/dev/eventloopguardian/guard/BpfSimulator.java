@@ -17,10 +17,21 @@ import java.util.OptionalInt;
 final class BpfSimulator {
     private static final long TASK = 0x1000_0000L;
     private static final long REGS = 0x2000_0000L;
+    private static final long STACK = 0x3000_0000L;
+    private static final int STACK_BYTES = 512;
 
     private final ByteBuffer task = ByteBuffer.allocate(8192).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer regs = ByteBuffer.allocate(512).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer stack = ByteBuffer.allocate(STACK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    private byte[] comm = new byte[16];
     private int instructionsRun;
+
+    /** The thread's name, as bpf_get_current_comm returns it (NUL-padded, at most 15 characters). */
+    BpfSimulator thread(String name) {
+        comm = java.util.Arrays.copyOf(name.getBytes(java.nio.charset.StandardCharsets.UTF_8), 16);
+        java.util.Arrays.fill(comm, Math.min(15, name.length()), 16, (byte) 0);
+        return this;
+    }
 
     /** The switched-out thread: its {@code __state}, syscall number and first argument. */
     BpfSimulator(KernelLayout layout, int state, long syscallNumber, long firstArgument) {
@@ -46,6 +57,7 @@ final class BpfSimulator {
     OptionalInt run(Program program) {
         List<Instruction> code = program.instructions();
         long[] r = new long[11];
+        r[10] = STACK + STACK_BYTES;
         OptionalInt signal = OptionalInt.empty();
         for (int pc = 0; ; pc++) {
             if (++instructionsRun > 4096) {
@@ -66,6 +78,10 @@ final class BpfSimulator {
                     r[insn.dst()] = cls == 0x04 ? value & 0xffff_ffffL : value;
                 }
                 case 0x01 -> r[insn.dst()] = load(r[insn.src()] + insn.off(), op & 0x18);
+                case 0x00 -> { // the two-slot 64-bit immediate load
+                    r[insn.dst()] = (insn.imm() & 0xffff_ffffL) | ((long) code.get(pc + 1).imm() << 32);
+                    pc++;
+                }
                 case 0x05, 0x06 -> {
                     int jump = op & 0xf0;
                     if (jump == 0x90) {
@@ -94,6 +110,12 @@ final class BpfSimulator {
                 throw new AssertionError("bpf_task_pt_regs called without the task");
             }
             r[0] = REGS;
+        } else if (helper == Helper.GET_CURRENT_COMM.id()) {
+            if (r[2] != 16 || r[1] < STACK || r[1] + 16 > STACK + STACK_BYTES) {
+                throw new AssertionError("bpf_get_current_comm wants 16 bytes of stack");
+            }
+            stack.put((int) (r[1] - STACK), comm);
+            r[0] = 0;
         } else if (helper == Helper.SEND_SIGNAL_THREAD.id()) {
             sent = OptionalInt.of((int) r[1]);
             r[0] = 0;
@@ -107,8 +129,9 @@ final class BpfSimulator {
     }
 
     private long load(long address, int size) {
-        ByteBuffer memory = address >= REGS ? regs : task;
-        int offset = (int) (address - (address >= REGS ? REGS : TASK));
+        long base = address >= STACK ? STACK : address >= REGS ? REGS : TASK;
+        ByteBuffer memory = base == STACK ? stack : base == REGS ? regs : task;
+        int offset = (int) (address - base);
         return switch (size) {
             case 0x00 -> memory.getInt(offset) & 0xffff_ffffL;
             case 0x08 -> memory.getShort(offset) & 0xffffL;

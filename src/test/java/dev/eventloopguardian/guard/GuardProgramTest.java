@@ -107,6 +107,25 @@ class GuardProgramTest {
     }
 
     @Test
+    void threadPatternsDecideWhichThreadsCountAndCostNothingForAllowedSleeps() throws Exception {
+        Policy policy = Policy.builder().thread("vert.x-eventloop-thread-*").thread("loop-?").thread("redis-server").build();
+        Program program = GuardProgram.generate(policy, X86_TABLE, X86);
+        int nanosleep = X86_TABLE.number("nanosleep").orElseThrow();
+        int futex = X86_TABLE.number("futex").orElseThrow();
+        for (String thread : new String[] {"vert.x-eventloo", "loop-1", "loop-x", "redis-server", "loop-12", "loop-",
+                "redis-server2", "redis-serve", "vert.x-worker-t", "main"}) {
+            boolean guarded = policy.threads().stream().anyMatch(pattern -> pattern.matches(thread));
+            OptionalInt sent = new BpfSimulator(X86, INTERRUPTIBLE, nanosleep, 0).thread(thread).run(program);
+            assertThat(sent.isPresent()).as("thread %s", thread).isEqualTo(guarded);
+            assertThat(new BpfSimulator(X86, INTERRUPTIBLE, futex, 0).thread(thread).run(program)).isEmpty();
+        }
+        assertThat(policy.threads().stream().filter(p -> p.matches("vert.x-eventloo"))).hasSize(1);
+        assertThat(List.of("loop-1", "redis-server", "vert.x-eventloo")).allMatch(name ->
+                policy.threads().stream().anyMatch(pattern -> pattern.matches(name)));
+        assertThatThrownBy(() -> ThreadPattern.parse("*-eventloop")).hasMessageContaining("only a trailing *");
+    }
+
+    @Test
     void emitsOnlyWhatThePolicyNeeds() throws Exception {
         Program defaults = GuardProgram.generate(Policy.defaults(), X86_TABLE, X86);
         Program empty = GuardProgram.generate(Policy.builder().noDefaults().build(), X86_TABLE, X86);
