@@ -253,6 +253,10 @@ final class GuardCommand implements Callable<Integer> {
         if (!ReportSession.FORMATS.contains(format)) {
             throw new UsageException("--format " + format + ": use one of " + String.join(", ", ReportSession.FORMATS));
         }
+        if (report && user != null) {
+            throw new UsageException("--report with --user is not supported yet: COMMAND would run as root. Use --user "
+                    + "without --report, or run eventloop-guardian as that user with CAP_BPF and CAP_PERFMON");
+        }
         if (!report && (output != null || folded != null || !format.equals("text"))) {
             throw new UsageException("--format, --output and --folded go with --report");
         }

@@ -84,6 +84,25 @@ class GuardCommandOptionsTest {
     }
 
     @Test
+    void reportOnlyOptionsNeedReportAndReportRefusesUserForNow() {
+        assertThatThrownBy(() -> parse("--format", "json", "x").policy()).hasMessageContaining("go with --report");
+        assertThatThrownBy(() -> parse("--report", "--format", "xml", "x").policy()).hasMessageContaining("text, json");
+        assertThatThrownBy(() -> parse("--report", "--user", "nobody", "x").policy())
+                .hasMessageContaining("--report with --user is not supported yet");
+        assertThatThrownBy(() -> parse("--threads", "*-loop", "x").policy()).hasMessageContaining("only a trailing *");
+    }
+
+    @Test
+    void reportAloneSendsNoSignalAndReportWithSignalDoesBoth() throws Exception {
+        Policy reportOnly = parse("--report", "x").policy();
+        assertThat(reportOnly.report()).isTrue();
+        assertThat(reportOnly.signal()).isEmpty();
+        Policy both = parse("--report", "--signal", "KILL", "x").policy();
+        assertThat(both.signal().orElseThrow().number()).isEqualTo(9);
+        assertThat(parse("x").policy().signal().orElseThrow().number()).isEqualTo(6);
+    }
+
+    @Test
     void helpTeachesUsageExamplesAndExitCodes() {
         CommandLine cli = Main.commandLine();
         StringWriter out = new StringWriter();
