@@ -24,6 +24,7 @@ import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -111,6 +112,11 @@ final class GuardCommand implements Callable<Integer> {
     @Option(names = "--output", paramLabel = "FILE",
             description = "With --report: write events to FILE instead of stderr.")
     Path output;
+
+    @Option(names = "--min-duration", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "With --report: report only sleeps that last at least DURATION (e.g. 500us, 10ms, 2s); "
+                    + "a sleep that never ends is reported once DURATION has passed.")
+    Duration minDuration = Duration.ZERO;
 
     @Option(names = "--folded", paramLabel = "FILE",
             description = "With --report: at exit, write the stacks folded for flame graphs (flamegraph.pl, speedscope).")
@@ -231,7 +237,7 @@ final class GuardCommand implements Callable<Integer> {
         try (Writer events = output == null ? null : create("--output", output);
              Writer stacks = folded == null ? null : create("--folded", folded)) {
             return ReportSession.run(guard, guarded, allThreads, format, events == null ? err : events, err,
-                    Optional.ofNullable(stacks));
+                    Optional.ofNullable(stacks), minDuration);
         }
     }
 
@@ -257,8 +263,8 @@ final class GuardCommand implements Callable<Integer> {
             throw new UsageException("--report with --user is not supported yet: COMMAND would run as root. Use --user "
                     + "without --report, or run eventloop-guardian as that user with CAP_BPF and CAP_PERFMON");
         }
-        if (!report && (output != null || folded != null || !format.equals("text"))) {
-            throw new UsageException("--format, --output and --folded go with --report");
+        if (!report && (output != null || folded != null || !format.equals("text") || !minDuration.isZero())) {
+            throw new UsageException("--format, --output, --folded and --min-duration go with --report");
         }
         Policy.Builder builder = Policy.builder();
         if (noDefaults) {

@@ -13,7 +13,7 @@ import static dev.eventloopguardian.guard.EventLayout.*;
  * is the report's business.
  */
 public record BlockingEvent(long monotonicNanos, int pid, int tid, String thread, long syscall, long[] arguments,
-                            int state, long[] kernelStack, long[] userStack) {
+                            int state, long[] kernelStack, long[] userStack, long switches) {
     /** {@code TASK_UNINTERRUPTIBLE}: a D sleep, as opposed to an interruptible S sleep. */
     private static final int UNINTERRUPTIBLE = 0x2;
 
@@ -36,7 +36,7 @@ public record BlockingEvent(long monotonicNanos, int pid, int tid, String thread
         return new BlockingEvent(in.getLong(TIME), in.getInt(PID), in.getInt(TID),
                 new String(comm, 0, nameLength, StandardCharsets.UTF_8), in.getLong(SYSCALL), arguments,
                 in.getInt(STATE), frames(in, KERNEL_STACK, in.getInt(KERNEL_STACK_BYTES), KERNEL_FRAMES),
-                frames(in, USER_STACK, in.getInt(USER_STACK_BYTES), USER_FRAMES));
+                frames(in, USER_STACK, in.getInt(USER_STACK_BYTES), USER_FRAMES), in.getLong(SWITCHES));
     }
 
     /** The frames bpf_get_stack filled: it returns the bytes written, or a negative errno. */
@@ -49,6 +49,14 @@ public record BlockingEvent(long monotonicNanos, int pid, int tid, String thread
         return frames;
     }
 
+    /**
+     * How many times the thread had been given a CPU when it went to sleep; once the kernel's
+     * count for the thread is higher, it has woken and run. 0 where the kernel does not count.
+     */
+    public long switches() {
+        return switches;
+    }
+
     /** {@code D} for an uninterruptible sleep, {@code S} for an interruptible one. */
     public char stateLetter() {
         return (state & UNINTERRUPTIBLE) != 0 ? 'D' : 'S';
@@ -59,7 +67,8 @@ public record BlockingEvent(long monotonicNanos, int pid, int tid, String thread
         return other instanceof BlockingEvent that && monotonicNanos == that.monotonicNanos && pid == that.pid
                 && tid == that.tid && thread.equals(that.thread) && syscall == that.syscall
                 && Arrays.equals(arguments, that.arguments) && state == that.state
-                && Arrays.equals(kernelStack, that.kernelStack) && Arrays.equals(userStack, that.userStack);
+                && Arrays.equals(kernelStack, that.kernelStack) && Arrays.equals(userStack, that.userStack)
+                && switches == that.switches;
     }
 
     @Override

@@ -15,6 +15,7 @@ package dev.eventloopguardian.guard;
  *  88 u32 state       task->__state
  *  92 s32 kernel_stack_bytes, 96 s32 user_stack_bytes: bpf_get_stack()'s results (negative: errno)
  * 104 u64 kernel_stack[KERNEL_FRAMES], then u64 user_stack[USER_FRAMES]
+ *     u64 switches    task->sched_info.pcount (0 where the kernel lacks it)
  * </pre>
  */
 final class EventLayout {
@@ -33,7 +34,8 @@ final class EventLayout {
     static final int KERNEL_FRAMES = 32;
     static final int USER_STACK = KERNEL_STACK + 8 * KERNEL_FRAMES;
     static final int USER_FRAMES = 64;
-    static final int SIZE = USER_STACK + 8 * USER_FRAMES;
+    static final int SWITCHES = USER_STACK + 8 * USER_FRAMES;
+    static final int SIZE = SWITCHES + 8;
 
     private EventLayout() {
     }

@@ -241,6 +241,10 @@ public final class GuardProgram {
         asm.store(Size.W, Reg.R6, EventLayout.STATE, Reg.R8).comment("state");
         emitStack(EventLayout.KERNEL_STACK, EventLayout.KERNEL_FRAMES, 0, EventLayout.KERNEL_STACK_BYTES, "kernel stack");
         emitStack(EventLayout.USER_STACK, EventLayout.USER_FRAMES, USER_STACK, EventLayout.USER_STACK_BYTES, "user stack");
+        layout.switchCount().ifPresentOrElse(switches -> asm.call(Helper.GET_CURRENT_TASK_BTF)
+                        .load(switches.size(), Reg.R1, Reg.R0, switches.offset()).comment(switches.expression())
+                        .store(Size.DW, Reg.R6, EventLayout.SWITCHES, Reg.R1),
+                () -> asm.store(Size.DW, Reg.R6, EventLayout.SWITCHES, 0).comment("no switch count in this kernel"));
         asm.mov(Reg.R1, Reg.R6)
                 .mov(Reg.R2, 0)
                 .call(Helper.RINGBUF_SUBMIT);

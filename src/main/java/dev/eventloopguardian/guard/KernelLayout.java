@@ -8,17 +8,23 @@ import dev.eventloopguardian.sys.Arch;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Where the running kernel keeps what the guard program reads. Resolved from the kernel's
  * own BTF, never hard-coded: {@code task_struct} changes layout between builds.
  */
-public record KernelLayout(Field taskState, Field syscallNumber, List<Field> arguments) {
+public record KernelLayout(Field taskState, Field syscallNumber, List<Field> arguments, Optional<Field> switchCount) {
     /** Syscalls take at most six arguments on every architecture we support. */
     public static final int SYSCALL_ARGUMENTS = 6;
 
     /** A field the program loads: a C expression for listings, its byte offset and width. */
     public record Field(String expression, int offset, Size size) {
+    }
+
+    /** A layout without {@code sched_info.pcount}, as tests build it. */
+    public KernelLayout(Field taskState, Field syscallNumber, List<Field> arguments) {
+        this(taskState, syscallNumber, arguments, Optional.empty());
     }
 
     public KernelLayout {
@@ -36,15 +42,18 @@ public record KernelLayout(Field taskState, Field syscallNumber, List<Field> arg
 
     public static KernelLayout of(Btf btf, Arch arch) throws BtfException {
         Field state = field(btf, "task_struct", "__state", "task->__state");
+        // How often the task got a CPU (CONFIG_SCHED_INFO): it grows once a sleeper has woken and run.
+        Optional<Field> switches = btf.findMember("task_struct", "sched_info.pcount")
+                .map(member -> new Field("task->sched_info.pcount", member.offset(), Size.ofBytes(member.size())));
         return switch (arch) {
             // The x86_64 syscall ABI passes arguments in di, si, dx, r10, r8, r9.
             case X86_64 -> new KernelLayout(state, field(btf, "pt_regs", "orig_ax", "regs->orig_ax"), List.of(
                     field(btf, "pt_regs", "di", "regs->di"), field(btf, "pt_regs", "si", "regs->si"),
                     field(btf, "pt_regs", "dx", "regs->dx"), field(btf, "pt_regs", "r10", "regs->r10"),
-                    field(btf, "pt_regs", "r8", "regs->r8"), field(btf, "pt_regs", "r9", "regs->r9")));
+                    field(btf, "pt_regs", "r8", "regs->r8"), field(btf, "pt_regs", "r9", "regs->r9")), switches);
             // arm64 passes them in x0-x5; x0 is overwritten by the return value, so its entry value is orig_x0.
             case AARCH64 -> new KernelLayout(state, field(btf, "pt_regs", "syscallno", "regs->syscallno"),
-                    arm64Arguments(btf));
+                    arm64Arguments(btf), switches);
         };
     }
 

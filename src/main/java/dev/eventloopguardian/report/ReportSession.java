@@ -43,7 +43,7 @@ public final class ReportSession {
      * {@code err}; returns its exit status as a shell reports it (128 + N when killed by signal N).
      */
     public static int run(Guard guard, GuardedCommand command, boolean allThreads, String format, Writer out,
-                          PrintWriter err, Optional<Writer> folded)
+                          PrintWriter err, Optional<Writer> folded, Duration minDuration)
             throws GuardException, Executable.NotRunnable, IOException, InterruptedException {
         command.checkGuardable();
         List<String> stub = new ArrayList<>(List.of("/bin/sh", "-c", "kill -STOP $$ && exec \"$@\"", "eventloop-guardian",
@@ -54,19 +54,21 @@ public final class ReportSession {
         Process child = new ProcessBuilder(stub).inheritIO().start();
         Summary summary = new Summary();
         try (EventFormat report = EventFormat.named(format, out);
-             RingBuffer events = guard.events(event -> {
-                 NamedEvent named = names.name(event);
+             LongSleeps sleeps = new LongSleeps(minDuration, named -> {
                  summary.add(named);
                  report.write(named);
-             })) {
+             });
+             RingBuffer events = guard.events(event -> sleeps.add(names.name(event)))) {
             awaitStopped(child);
             try (PerfEvent ignored = guard.armProcessForExec((int) child.pid(), allThreads);
                  SignalForwarding forwarding = SignalForwarding.to(child.pid())) {
                 Linux.kill((int) child.pid(), SIGCONT);
                 while (child.isAlive()) {
-                    events.poll(POLL);
+                    events.poll(sleeps.waiting() ? LongSleeps.CHECK_INTERVAL : POLL);
+                    sleeps.check();
                 }
                 events.consume();
+                sleeps.check();
             }
             long dropped = guard.droppedEvents();
             summary.print(err, dropped);

@@ -134,6 +134,30 @@ class ReportModeTest {
     }
 
     @Test
+    void minDurationDropsShortSleepsAndKeepsLongOnes() {
+        Guardian.Result result = guardian().run("--report", "--min-duration", "200ms", PYTHON, "-c",
+                "import time; time.sleep(0.02); time.sleep(0.02); time.sleep(0.5)");
+        assertThat(result.status()).as(result.toString()).isZero();
+        assertThat(result.stderr().split("blocked in clock_nanosleep", -1)).as(result.toString()).hasSize(2);
+        assertThat(result.stderr()).contains("summary: 1 blocking sleep,");
+    }
+
+    @Test
+    void aSleepThatOutlastsMinDurationIsReportedWhileItStillSleeps(@TempDir Path directory) throws Exception {
+        Path output = directory.resolve("events.txt");
+        try (Guardian.Running running = guardian().start("--report", "--min-duration", "100ms", "--output", output.toString(),
+                PYTHON, "-c", "import time; time.sleep(4)")) {
+            long deadline = System.nanoTime() + 3_000_000_000L;
+            while (System.nanoTime() < deadline && !(Files.exists(output) && Files.readString(output).contains("blocked in"))) {
+                Thread.sleep(20);
+            }
+            assertThat(running.endsWithin(java.time.Duration.ZERO)).as("still sleeping").isFalse();
+            assertThat(Files.readString(output)).contains("blocked in clock_nanosleep");
+            assertThat(running.result().status()).isZero();
+        }
+    }
+
+    @Test
     void reportsAndSignalsWhenAskedToDoBoth() {
         Guardian.Result result = guardian().noCoreDump().run("--report", "--signal", "ABRT", PYTHON, "-c",
                 "import time; time.sleep(0.1); print('not reached')");

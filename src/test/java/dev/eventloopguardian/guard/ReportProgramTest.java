@@ -49,5 +49,6 @@ class ReportProgramTest {
                 .as("kernel addresses are in the upper half").isTrue();
         assertThat(first.userStack()).as("user stack").isNotEmpty();
         assertThat(first.monotonicNanos()).isPositive();
+        assertThat(first.switches()).as("task->sched_info.pcount at the switch-out").isPositive();
     }
 }
