@@ -11,6 +11,7 @@ import dev.eventloopguardian.guard.Signal;
 import dev.eventloopguardian.guard.SyscallTable;
 import dev.eventloopguardian.guard.UnknownSyscallException;
 import dev.eventloopguardian.report.ReportSession;
+import dev.eventloopguardian.report.ReportSettings;
 import dev.eventloopguardian.sys.Arch;
 import dev.eventloopguardian.sys.Executable;
 import dev.eventloopguardian.sys.Linux;
@@ -236,8 +237,8 @@ final class GuardCommand implements Callable<Integer> {
         // stderr stays open for our own messages: only the files we create are closed here.
         try (Writer events = output == null ? null : create("--output", output);
              Writer stacks = folded == null ? null : create("--folded", folded)) {
-            return ReportSession.run(guard, guarded, allThreads, format, events == null ? err : events, err,
-                    Optional.ofNullable(stacks), minDuration);
+            return ReportSession.run(guard, guarded, allThreads,
+                    new ReportSettings(format, events == null ? err : events, err, Optional.ofNullable(stacks), minDuration));
         }
     }
 
@@ -256,8 +257,8 @@ final class GuardCommand implements Callable<Integer> {
     }
 
     Policy policy() throws UsageException {
-        if (!ReportSession.FORMATS.contains(format)) {
-            throw new UsageException("--format " + format + ": use one of " + String.join(", ", ReportSession.FORMATS));
+        if (!ReportSettings.FORMATS.contains(format)) {
+            throw new UsageException("--format " + format + ": use one of " + String.join(", ", ReportSettings.FORMATS));
         }
         if (report && user != null) {
             throw new UsageException("--report with --user is not supported yet: COMMAND would run as root. Use --user "

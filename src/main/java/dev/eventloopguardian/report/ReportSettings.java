@@ -1,0 +1,30 @@
+package dev.eventloopguardian.report;
+
+import java.io.PrintWriter;
+import java.io.Writer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * How a session reports: events in {@code format} to {@code events}, our own notes and the
+ * summary to {@code notes}, folded stacks to {@code folded} at the end, and only sleeps that
+ * last {@code minDuration} or longer. The writers belong to the caller.
+ */
+public record ReportSettings(String format, Writer events, PrintWriter notes, Optional<Writer> folded,
+                             Duration minDuration) {
+    /** The output formats, for option validation and help. */
+    public static final List<String> FORMATS = EventFormat.NAMES;
+
+    public ReportSettings {
+        Objects.requireNonNull(events);
+        Objects.requireNonNull(notes);
+        if (!FORMATS.contains(format)) {
+            throw new IllegalArgumentException("unknown format '" + format + "': use one of " + String.join(", ", FORMATS));
+        }
+        if (minDuration.isNegative()) {
+            throw new IllegalArgumentException("a minimum duration cannot be negative: " + minDuration);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package dev.eventloopguardian.report;
+
+import dev.eventloopguardian.bpf.RingBuffer;
+import dev.eventloopguardian.guard.Guard;
+import dev.eventloopguardian.guard.GuardException;
+import dev.eventloopguardian.guard.SyscallTable;
+import dev.eventloopguardian.symbols.KernelSymbols;
+import dev.eventloopguardian.sys.Arch;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The reading side of every report session, whatever it guards: takes the guard's events from
+ * the ring buffer, names their stacks, holds them for {@code --min-duration}, writes them in
+ * the chosen format and counts them for the summary printed at the end.
+ */
+final class Reporter implements AutoCloseable {
+    private static final Duration POLL = Duration.ofMillis(100);
+
+    private final Guard guard;
+    private final ReportSettings settings;
+    private final Summary summary = new Summary();
+    private final EventFormat format;
+    private final LongSleeps sleeps;
+    private final RingBuffer events;
+
+    private Reporter(Guard guard, ReportSettings settings) throws GuardException {
+        this.guard = guard;
+        this.settings = settings;
+        StackNames names = new StackNames(SyscallTable.of(Arch.current()), KernelSymbols.kallsyms());
+        names.warmUp();
+        this.format = EventFormat.named(settings.format(), settings.events());
+        this.sleeps = new LongSleeps(settings.minDuration(), named -> {
+            summary.add(named);
+            format.write(named);
+        });
+        try {
+            this.events = guard.events(event -> sleeps.add(names.name(event)));
+        } catch (GuardException | RuntimeException e) {
+            format.close();
+            throw e;
+        }
+    }
+
+    /** Starts reading {@code guard}'s events; attach the guard to its threads next. */
+    static Reporter open(Guard guard, ReportSettings settings) throws GuardException {
+        return new Reporter(guard, settings);
+    }
+
+    /** Reports events as they come while {@code running} says so, then what is left in the ring buffer. */
+    void reportWhile(BooleanSupplier running) {
+        while (running.getAsBoolean()) {
+            events.poll(sleeps.waiting() ? LongSleeps.CHECK_INTERVAL : POLL);
+            sleeps.check();
+        }
+        events.consume();
+        sleeps.check();
+    }
+
+    /** Prints the summary and the drop count, and writes the folded stacks if asked. */
+    void finish() throws GuardException {
+        PrintWriter notes = settings.notes();
+        long dropped = guard.droppedEvents();
+        summary.print(notes, dropped);
+        if (dropped > 0) {
+            notes.println("eventloop-guardian: " + dropped + " events were dropped because the ring buffer was full");
+            notes.flush();
+        }
+        settings.folded().ifPresent(summary::writeFolded);
+    }
+
+    @Override
+    public void close() {
+        try (format; sleeps; events) {
+            // closed in reverse order: stop reading, drop what is held, flush the output
+        }
+    }
+}
