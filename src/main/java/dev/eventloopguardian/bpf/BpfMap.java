@@ -127,6 +127,22 @@ public final class BpfMap implements AutoCloseable {
         }
     }
 
+    /** Removes {@code key}; returns whether it was there. */
+    public boolean delete(byte[] key) throws BpfException {
+        requireEntries();
+        requireLength("key", key, keySize);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment attr = elementAttr(arena, arena.allocateFrom(JAVA_BYTE, key), MemorySegment.NULL);
+            BpfSyscall.call("BPF_MAP_DELETE_ELEM", BpfSyscall.MAP_DELETE_ELEM, attr);
+            return true;
+        } catch (SyscallException e) {
+            if (e.is(Errno.ENOENT)) {
+                return false;
+            }
+            throw new BpfException("cannot delete an element of map '" + name + "'", e, null);
+        }
+    }
+
     /** Element {@code index} of an {@link MapType#ARRAY} of u64, such as a counter a program adds to. */
     public long lookupLong(int index) throws BpfException {
         requireLongArray(index);

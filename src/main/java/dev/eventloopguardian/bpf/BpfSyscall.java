@@ -13,6 +13,7 @@ final class BpfSyscall {
     static final int MAP_CREATE = 0;
     static final int MAP_LOOKUP_ELEM = 1;
     static final int MAP_UPDATE_ELEM = 2;
+    static final int MAP_DELETE_ELEM = 3;
     static final int PROG_LOAD = 5;
     static final int OBJ_GET_INFO_BY_FD = 15;
 

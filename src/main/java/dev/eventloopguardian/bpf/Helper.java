@@ -6,6 +6,8 @@ package dev.eventloopguardian.bpf;
  */
 public enum Helper {
     MAP_LOOKUP_ELEM(1),
+    MAP_UPDATE_ELEM(2),
+    MAP_DELETE_ELEM(3),
     KTIME_GET_NS(5),
     GET_CURRENT_PID_TGID(14),
     GET_CURRENT_COMM(16),

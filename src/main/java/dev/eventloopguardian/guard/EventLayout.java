@@ -17,6 +17,18 @@ package dev.eventloopguardian.guard;
  * 104 u64 kernel_stack[KERNEL_FRAMES], then u64 user_stack[USER_FRAMES]
  *     u64 switches    task->sched_info.pcount (0 where the kernel lacks it)
  * </pre>
+ *
+ * <p>When a reported thread is next switched out, after it woke and ran, the program writes a
+ * shorter record that ends the sleep: the ring buffer's record length tells the two apart.
+ *
+ * <pre>
+ *   0 u64 time        the sleep's start: the time of its event
+ *   8 u32 tid, 12 u32 pid
+ *  16 u64 off_cpu     nanoseconds off the CPU from the sleep's start until the thread ran again
+ * </pre>
+ *
+ * <p>In between, the sleep waits in a hash map from the tid to {@code {u64 time; u64 runtime}},
+ * the thread's {@code se.sum_exec_runtime} when it went to sleep.
  */
 final class EventLayout {
     static final int TIME = 0;
@@ -36,6 +48,18 @@ final class EventLayout {
     static final int USER_FRAMES = 64;
     static final int SWITCHES = USER_STACK + 8 * USER_FRAMES;
     static final int SIZE = SWITCHES + 8;
+
+    static final int END_TIME = 0;
+    static final int END_PID_TGID = 8;
+    static final int END_TID = 8;
+    static final int END_PID = 12;
+    static final int END_OFF_CPU = 16;
+    static final int END_SIZE = 24;
+
+    static final int ASLEEP_KEY_BYTES = 4;
+    static final int ASLEEP_TIME = 0;
+    static final int ASLEEP_RUNTIME = 8;
+    static final int ASLEEP_VALUE_BYTES = 16;
 
     private EventLayout() {
     }

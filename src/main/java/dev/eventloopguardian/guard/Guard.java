@@ -16,11 +16,12 @@ import dev.eventloopguardian.sys.Arch;
 import dev.eventloopguardian.sys.Linux;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
-import java.util.function.Consumer;
 
 /**
  * A guard program generated for a policy and loaded into the kernel, ready to be attached to
@@ -41,26 +42,46 @@ public final class Guard implements AutoCloseable {
     private final LoadedProgram loaded;
     private final ReportMaps maps;
 
-    /** The maps of a reporting guard; null fields for a guard that only signals. */
-    private record ReportMaps(BpfMap events, BpfMap drops) implements AutoCloseable {
+    /** Threads whose reported sleep can be timed at once; past that, a sleep's length is not measured. */
+    static final int ASLEEP_THREADS = 4096;
+
+    /** The maps of a reporting guard. */
+    private record ReportMaps(BpfMap events, BpfMap drops, BpfMap asleep) implements AutoCloseable {
         static ReportMaps create() throws BpfException {
             BpfMap events = BpfMap.create(MapType.RINGBUF, "evloop_events", 0, 0, RING_BUFFER_BYTES);
+            BpfMap drops = null;
             try {
-                return new ReportMaps(events, BpfMap.create(MapType.ARRAY, "evloop_drops", 4, 8, 1));
+                drops = BpfMap.create(MapType.ARRAY, "evloop_drops", 4, 8, 1);
+                return new ReportMaps(events, drops, BpfMap.create(MapType.HASH, "evloop_asleep",
+                        EventLayout.ASLEEP_KEY_BYTES, EventLayout.ASLEEP_VALUE_BYTES, ASLEEP_THREADS));
             } catch (BpfException e) {
                 events.close();
+                if (drops != null) {
+                    drops.close();
+                }
                 throw e;
             }
         }
 
         ReportChannel channel() {
-            return new ReportChannel(events.fd(), drops.fd());
+            return new ReportChannel(events.fd(), drops.fd(), asleep.fd());
         }
 
         @Override
         public void close() {
             events.close();
             drops.close();
+            asleep.close();
+        }
+    }
+
+    /** Receives what a reporting guard writes: each counted sleep as it starts, and later its end. */
+    @FunctionalInterface
+    public interface SleepListener {
+        void asleep(BlockingEvent event);
+
+        /** The end of a sleep reported earlier; not every sleep gets one (see {@link SleepEnd}). */
+        default void ended(SleepEnd end) {
         }
     }
 
@@ -138,12 +159,32 @@ public final class Guard implements AutoCloseable {
     }
 
     /**
-     * Reads this guard's events: {@code handler} gets each {@link BlockingEvent} as the
-     * returned reader polls. Only for a guard whose policy reports.
+     * Reads this guard's records: {@code listener} gets each as the returned reader polls. Only
+     * for a guard whose policy reports.
      */
-    public RingBuffer events(Consumer<BlockingEvent> handler) throws GuardException {
+    public RingBuffer events(SleepListener listener) throws GuardException {
         try {
-            return RingBuffer.open(reporting().events(), record -> handler.accept(BlockingEvent.decode(record)));
+            return RingBuffer.open(reporting().events(), record -> {
+                if (SleepEnd.isEnd(record.remaining())) {
+                    listener.ended(SleepEnd.decode(record));
+                } else {
+                    listener.asleep(BlockingEvent.decode(record));
+                }
+            });
+        } catch (BpfException e) {
+            throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
+        }
+    }
+
+    /**
+     * Stops waiting for the end of {@code tid}'s reported sleep: for a thread that exited (its
+     * last switch-out is not seen), so that the slot is free and a new thread given the same
+     * tid is not taken for it.
+     */
+    public void forgetSleep(int tid) throws GuardException {
+        try {
+            reporting().asleep().delete(ByteBuffer.allocate(EventLayout.ASLEEP_KEY_BYTES).order(ByteOrder.nativeOrder())
+                    .putInt(tid).array());
         } catch (BpfException e) {
             throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
         }

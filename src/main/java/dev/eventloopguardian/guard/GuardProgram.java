@@ -25,6 +25,11 @@ import java.util.SortedSet;
  * if nr is allowed, or allowed for its fd argument, return
  * signal the thread
  * </pre>
+ *
+ * <p>A reporting program writes an event instead of (or before) the signal, and notes the sleep
+ * in a hash by tid. Its first step, at every switch-out, is to end the thread's previous
+ * reported sleep if there is one: the thread has been switched back in since, so the sleep's
+ * length is now known. That lookup is the one cost report mode adds to every switch-out.
  */
 public final class GuardProgram {
     /** {@code include/linux/sched.h}: the state bits of a task that is going to sleep. */
@@ -41,6 +46,14 @@ public final class GuardProgram {
 
     private static final String DROPPED = "dropped";
     private static final String SIGNAL = "signal";
+    private static final String AWAKE = "awake";
+    private static final String FORGET_SLEEP = "forget_sleep";
+    private static final String END_DROPPED = "end_dropped";
+    /** {@code BPF_ANY}: a map update creates or replaces. */
+    private static final int UPDATE_ANY = 0;
+    /** Stack slots: the tid key (a u64 pid_tgid, whose low half is the tid) and the asleep value. */
+    private static final int KEY_SLOT = -24;
+    private static final int ASLEEP_SLOT = -40;
     /** {@code BPF_F_USER_STACK}: bpf_get_stack walks the user stack instead of the kernel's. */
     private static final int USER_STACK = 1 << 8;
 
@@ -103,8 +116,12 @@ public final class GuardProgram {
         KernelLayout.Field state = layout.taskState();
         KernelLayout.Field nr = layout.syscallNumber();
         boolean report = policy.report();
+        boolean timesSleeps = report && layout.runtime().isPresent();
         if (report) {
             asm.mov(Reg.R9, Reg.R1).comment("the perf event context, for bpf_get_stack");
+        }
+        if (timesSleeps) {
+            emitSleepEnd();
         }
         asm.call(Helper.GET_CURRENT_TASK_BTF)
                 .load(state.size(), Reg.R1, Reg.R0, state.offset()).comment(state.expression());
@@ -134,7 +151,10 @@ public final class GuardProgram {
                 .mov(Reg.R0, 0)
                 .exit();
         if (report) {
-            emitDropCount();
+            emitDropCount(DROPPED, SIGNAL);
+        }
+        if (timesSleeps) {
+            emitDropCount(END_DROPPED, FORGET_SLEEP);
         }
         for (String name : fdRules) {
             emitFdRule(name, policy.allowedFds().get(name));
@@ -245,9 +265,70 @@ public final class GuardProgram {
                         .load(switches.size(), Reg.R1, Reg.R0, switches.offset()).comment(switches.expression())
                         .store(Size.DW, Reg.R6, EventLayout.SWITCHES, Reg.R1),
                 () -> asm.store(Size.DW, Reg.R6, EventLayout.SWITCHES, 0).comment("no switch count in this kernel"));
+        layout.runtime().ifPresent(runtime -> asm.load(Size.DW, Reg.R1, Reg.R6, EventLayout.TIME)
+                .store(Size.DW, Reg.R10, ASLEEP_SLOT + EventLayout.ASLEEP_TIME, Reg.R1).comment("asleep since")
+                .load(Size.DW, Reg.R1, Reg.R6, EventLayout.PID_TGID)
+                .store(Size.DW, Reg.R10, KEY_SLOT, Reg.R1)
+                .call(Helper.GET_CURRENT_TASK_BTF)
+                .load(runtime.size(), Reg.R1, Reg.R0, runtime.offset()).comment(runtime.expression())
+                .store(Size.DW, Reg.R10, ASLEEP_SLOT + EventLayout.ASLEEP_RUNTIME, Reg.R1));
         asm.mov(Reg.R1, Reg.R6)
                 .mov(Reg.R2, 0)
                 .call(Helper.RINGBUF_SUBMIT);
+        if (layout.runtime().isPresent()) {
+            asm.loadMapFd(Reg.R1, channel.asleepFd()).comment("asleep[tid] = {since, runtime}: ended at the next switch-out")
+                    .mov(Reg.R2, Reg.R10)
+                    .alu(AluOp.ADD, Reg.R2, KEY_SLOT)
+                    .mov(Reg.R3, Reg.R10)
+                    .alu(AluOp.ADD, Reg.R3, ASLEEP_SLOT)
+                    .mov(Reg.R4, UPDATE_ANY)
+                    .call(Helper.MAP_UPDATE_ELEM).comment("fails only when full: that sleep's length is lost");
+        }
+    }
+
+    /**
+     * Ends the thread's last reported sleep, if it has one, with a {@link SleepEnd} record: the
+     * time since it went to sleep less the time it has run since. Uses r6-r8 before the decision
+     * needs them.
+     */
+    private void emitSleepEnd() {
+        KernelLayout.Field runtime = layout.runtime().orElseThrow();
+        asm.call(Helper.GET_CURRENT_PID_TGID)
+                .store(Size.DW, Reg.R10, KEY_SLOT, Reg.R0).comment("the key: the tid, in the low half")
+                .loadMapFd(Reg.R1, channel.asleepFd()).comment("threads in a reported sleep")
+                .mov(Reg.R2, Reg.R10)
+                .alu(AluOp.ADD, Reg.R2, KEY_SLOT)
+                .call(Helper.MAP_LOOKUP_ELEM)
+                .jump(JumpOp.JEQ, Reg.R0, 0, AWAKE).comment("no reported sleep to end")
+                .mov(Reg.R7, Reg.R0)
+                .call(Helper.GET_CURRENT_TASK_BTF)
+                .load(runtime.size(), Reg.R6, Reg.R0, runtime.offset()).comment(runtime.expression())
+                .load(Size.DW, Reg.R1, Reg.R7, EventLayout.ASLEEP_RUNTIME)
+                .alu(AluOp.SUB, Reg.R6, Reg.R1).comment("time run since the sleep began")
+                .call(Helper.KTIME_GET_NS)
+                .mov(Reg.R8, Reg.R0)
+                .load(Size.DW, Reg.R1, Reg.R7, EventLayout.ASLEEP_TIME)
+                .alu(AluOp.SUB, Reg.R8, Reg.R1).comment("time since the sleep began")
+                .alu(AluOp.SUB, Reg.R8, Reg.R6).comment("less the time run: off the CPU")
+                .loadMapFd(Reg.R1, channel.ringBufferFd()).comment("the events ring buffer")
+                .mov(Reg.R2, EventLayout.END_SIZE)
+                .mov(Reg.R3, 0)
+                .call(Helper.RINGBUF_RESERVE)
+                .jump(JumpOp.JEQ, Reg.R0, 0, END_DROPPED).comment("ring buffer full")
+                .load(Size.DW, Reg.R1, Reg.R7, EventLayout.ASLEEP_TIME)
+                .store(Size.DW, Reg.R0, EventLayout.END_TIME, Reg.R1).comment("the sleep's start")
+                .load(Size.DW, Reg.R1, Reg.R10, KEY_SLOT)
+                .store(Size.DW, Reg.R0, EventLayout.END_PID_TGID, Reg.R1).comment("tid, pid")
+                .store(Size.DW, Reg.R0, EventLayout.END_OFF_CPU, Reg.R8).comment("off the CPU")
+                .mov(Reg.R1, Reg.R0)
+                .mov(Reg.R2, 0)
+                .call(Helper.RINGBUF_SUBMIT)
+                .label(FORGET_SLEEP)
+                .loadMapFd(Reg.R1, channel.asleepFd())
+                .mov(Reg.R2, Reg.R10)
+                .alu(AluOp.ADD, Reg.R2, KEY_SLOT)
+                .call(Helper.MAP_DELETE_ELEM).comment("the sleep has ended")
+                .label(AWAKE);
     }
 
     private void emitStack(int offset, int frames, int flags, int resultOffset, String what) {
@@ -260,18 +341,18 @@ public final class GuardProgram {
                 .store(Size.W, Reg.R6, resultOffset, Reg.R0).comment("bytes written, or -errno");
     }
 
-    /** Counts an event the full ring buffer could not take, then goes on to the signal (or out). */
-    private void emitDropCount() {
-        asm.label(DROPPED)
+    /** Counts a record the full ring buffer could not take, then goes on at {@code then}. */
+    private void emitDropCount(String label, String then) {
+        asm.label(label)
                 .store(Size.W, Reg.R10, -4, 0)
                 .loadMapFd(Reg.R1, channel.dropCounterFd()).comment("the drop counter")
                 .mov(Reg.R2, Reg.R10)
                 .alu(AluOp.ADD, Reg.R2, -4)
                 .call(Helper.MAP_LOOKUP_ELEM)
-                .jump(JumpOp.JEQ, Reg.R0, 0, SIGNAL)
+                .jump(JumpOp.JEQ, Reg.R0, 0, then)
                 .mov(Reg.R1, 1)
                 .atomicAdd(Size.DW, Reg.R0, 0, Reg.R1).comment("drops[0] += 1")
-                .jump(SIGNAL);
+                .jump(then);
     }
 
     private void emitFdRule(String name, SortedSet<Integer> fds) {

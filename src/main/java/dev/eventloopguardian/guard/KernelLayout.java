@@ -14,7 +14,8 @@ import java.util.Optional;
  * Where the running kernel keeps what the guard program reads. Resolved from the kernel's
  * own BTF, never hard-coded: {@code task_struct} changes layout between builds.
  */
-public record KernelLayout(Field taskState, Field syscallNumber, List<Field> arguments, Optional<Field> switchCount) {
+public record KernelLayout(Field taskState, Field syscallNumber, List<Field> arguments, Optional<Field> switchCount,
+                           Optional<Field> runtime) {
     /** Syscalls take at most six arguments on every architecture we support. */
     public static final int SYSCALL_ARGUMENTS = 6;
 
@@ -22,9 +23,9 @@ public record KernelLayout(Field taskState, Field syscallNumber, List<Field> arg
     public record Field(String expression, int offset, Size size) {
     }
 
-    /** A layout without {@code sched_info.pcount}, as tests build it. */
+    /** A layout without {@code sched_info.pcount} or {@code se.sum_exec_runtime}, as tests build it. */
     public KernelLayout(Field taskState, Field syscallNumber, List<Field> arguments) {
-        this(taskState, syscallNumber, arguments, Optional.empty());
+        this(taskState, syscallNumber, arguments, Optional.empty(), Optional.empty());
     }
 
     public KernelLayout {
@@ -43,17 +44,18 @@ public record KernelLayout(Field taskState, Field syscallNumber, List<Field> arg
     public static KernelLayout of(Btf btf, Arch arch) throws BtfException {
         Field state = field(btf, "task_struct", "__state", "task->__state");
         // How often the task got a CPU (CONFIG_SCHED_INFO): it grows once a sleeper has woken and run.
-        Optional<Field> switches = btf.findMember("task_struct", "sched_info.pcount")
-                .map(member -> new Field("task->sched_info.pcount", member.offset(), Size.ofBytes(member.size())));
+        Optional<Field> switches = optionalField(btf, "task_struct", "sched_info.pcount", "task->sched_info.pcount");
+        // How long the task has run, in nanoseconds: subtracted from the time a sleep took, it leaves the time off the CPU.
+        Optional<Field> runtime = optionalField(btf, "task_struct", "se.sum_exec_runtime", "task->se.sum_exec_runtime");
         return switch (arch) {
             // The x86_64 syscall ABI passes arguments in di, si, dx, r10, r8, r9.
             case X86_64 -> new KernelLayout(state, field(btf, "pt_regs", "orig_ax", "regs->orig_ax"), List.of(
                     field(btf, "pt_regs", "di", "regs->di"), field(btf, "pt_regs", "si", "regs->si"),
                     field(btf, "pt_regs", "dx", "regs->dx"), field(btf, "pt_regs", "r10", "regs->r10"),
-                    field(btf, "pt_regs", "r8", "regs->r8"), field(btf, "pt_regs", "r9", "regs->r9")), switches);
+                    field(btf, "pt_regs", "r8", "regs->r8"), field(btf, "pt_regs", "r9", "regs->r9")), switches, runtime);
             // arm64 passes them in x0-x5; x0 is overwritten by the return value, so its entry value is orig_x0.
             case AARCH64 -> new KernelLayout(state, field(btf, "pt_regs", "syscallno", "regs->syscallno"),
-                    arm64Arguments(btf), switches);
+                    arm64Arguments(btf), switches, runtime);
         };
     }
 
@@ -64,6 +66,11 @@ public record KernelLayout(Field taskState, Field syscallNumber, List<Field> arg
             arguments.add(new Field("regs->regs[" + i + "]", registers.offset() + 8 * i, Size.DW));
         }
         return arguments;
+    }
+
+    private static Optional<Field> optionalField(Btf btf, String struct, String member, String expression)
+            throws BtfException {
+        return btf.findMember(struct, member).map(found -> new Field(expression, found.offset(), Size.ofBytes(found.size())));
     }
 
     private static Field field(Btf btf, String struct, String member, String expression) throws BtfException {

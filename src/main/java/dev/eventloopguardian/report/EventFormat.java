@@ -11,6 +11,9 @@ import java.util.Locale;
 interface EventFormat extends AutoCloseable {
     void write(NamedEvent event);
 
+    /** The thread of {@code event}, written while it was asleep, has woken {@code nanos} after it fell asleep. */
+    void woke(NamedEvent event, long nanos);
+
     /** Flushes what is buffered; the writer itself belongs to the caller. */
     @Override
     void close();

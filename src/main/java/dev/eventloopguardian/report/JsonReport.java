@@ -16,6 +16,7 @@ import java.util.List;
  */
 final class JsonReport implements EventFormat {
     static final String SCHEMA = "eventloop-guardian/blocking-event/1";
+    static final String WAKE_SCHEMA = "eventloop-guardian/wake/1";
 
     private final JsonGenerator json;
 
@@ -26,21 +27,43 @@ final class JsonReport implements EventFormat {
     @Override
     public void write(NamedEvent named) {
         BlockingEvent event = named.event();
-        try {
-            json.writeStartObject();
-            json.writeStringField("schema", SCHEMA);
-            json.writeStringField("time", WallClock.instant(event).toString());
-            json.writeNumberField("pid", event.pid());
-            json.writeNumberField("tid", event.tid());
-            json.writeStringField("thread", event.thread());
-            json.writeStringField("syscall", named.syscall());
+        line(SCHEMA, named, () -> {
             json.writeNumberField("syscall_nr", event.syscall());
             json.writeFieldName("args");
             json.writeArray(event.arguments(), 0, event.arguments().length);
             json.writeStringField("state", String.valueOf(event.stateLetter()));
             strings("kernel_stack", named.kernelStack());
             strings("user_stack", named.userStack());
-            json.writeNullField("blocked_ns"); // not measured yet: the sleep has only just started
+            if (named.blockedNanos().isPresent()) {
+                json.writeNumberField("blocked_ns", named.blockedNanos().getAsLong());
+            } else {
+                json.writeNullField("blocked_ns");
+            }
+            json.writeBooleanField("still_asleep", named.stillAsleep());
+        });
+    }
+
+    @Override
+    public void woke(NamedEvent named, long nanos) {
+        line(WAKE_SCHEMA, named, () -> json.writeNumberField("blocked_ns", nanos));
+    }
+
+    private interface Fields {
+        void write() throws IOException;
+    }
+
+    /** One line: the fields every kind shares, identifying the sleep, then {@code rest}. */
+    private void line(String schema, NamedEvent named, Fields rest) {
+        BlockingEvent event = named.event();
+        try {
+            json.writeStartObject();
+            json.writeStringField("schema", schema);
+            json.writeStringField("time", WallClock.instant(event).toString());
+            json.writeNumberField("pid", event.pid());
+            json.writeNumberField("tid", event.tid());
+            json.writeStringField("thread", event.thread());
+            json.writeStringField("syscall", named.syscall());
+            rest.write();
             json.writeEndObject();
             json.writeRaw('\n');
             json.flush();

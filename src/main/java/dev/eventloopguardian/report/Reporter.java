@@ -2,7 +2,9 @@ package dev.eventloopguardian.report;
 
 import dev.eventloopguardian.bpf.RingBuffer;
 import dev.eventloopguardian.guard.Guard;
+import dev.eventloopguardian.guard.BlockingEvent;
 import dev.eventloopguardian.guard.GuardException;
+import dev.eventloopguardian.guard.SleepEnd;
 import dev.eventloopguardian.guard.SyscallTable;
 import dev.eventloopguardian.symbols.KernelSymbols;
 import dev.eventloopguardian.sys.Arch;
@@ -13,7 +15,7 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The reading side of every report session, whatever it guards: takes the guard's events from
- * the ring buffer, names their stacks, holds them for {@code --min-duration}, writes them in
+ * the ring buffer, names their stacks, holds them until their sleep ends, writes them in
  * the chosen format and counts them for the summary printed at the end.
  */
 final class Reporter implements AutoCloseable {
@@ -23,7 +25,7 @@ final class Reporter implements AutoCloseable {
     private final ReportSettings settings;
     private final Summary summary = new Summary();
     private final EventFormat format;
-    private final LongSleeps sleeps;
+    private final OpenSleeps sleeps;
     private final RingBuffer events;
 
     private Reporter(Guard guard, ReportSettings settings) throws GuardException {
@@ -32,12 +34,30 @@ final class Reporter implements AutoCloseable {
         StackNames names = new StackNames(SyscallTable.of(Arch.current()), KernelSymbols.kallsyms());
         names.warmUp();
         this.format = EventFormat.named(settings.format(), settings.events());
-        this.sleeps = new LongSleeps(settings.minDuration(), named -> {
-            summary.add(named);
-            format.write(named);
-        });
+        this.sleeps = new OpenSleeps(settings.minDuration(), new OpenSleeps.Output() {
+            @Override
+            public void sleep(NamedEvent named) {
+                summary.add(named);
+                format.write(named);
+            }
+
+            @Override
+            public void woke(NamedEvent named, long nanos) {
+                format.woke(named, nanos);
+            }
+        }, this::forgetSleep);
         try {
-            this.events = guard.events(event -> sleeps.add(names.name(event)));
+            this.events = guard.events(new Guard.SleepListener() {
+                @Override
+                public void asleep(BlockingEvent event) {
+                    sleeps.add(names.name(event));
+                }
+
+                @Override
+                public void ended(SleepEnd end) {
+                    sleeps.ended(end);
+                }
+            });
         } catch (GuardException | RuntimeException e) {
             format.close();
             throw e;
@@ -49,14 +69,23 @@ final class Reporter implements AutoCloseable {
         return new Reporter(guard, settings);
     }
 
+    private void forgetSleep(int tid) {
+        try {
+            guard.forgetSleep(tid);
+        } catch (GuardException e) {
+            // The slot stays taken until a thread with this tid is next switched out; nothing is reported wrong.
+        }
+    }
+
     /** Reports events as they come while {@code running} says so, then what is left in the ring buffer. */
     void reportWhile(BooleanSupplier running) {
         while (running.getAsBoolean()) {
-            events.poll(sleeps.waiting() ? LongSleeps.CHECK_INTERVAL : POLL);
+            events.poll(sleeps.waiting() ? OpenSleeps.CHECK_INTERVAL : POLL);
             sleeps.check();
         }
         events.consume();
         sleeps.check();
+        sleeps.passOnTheRest();
     }
 
     /** Prints the summary and the drop count, and writes the folded stacks if asked. */

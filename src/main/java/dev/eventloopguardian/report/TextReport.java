@@ -28,14 +28,46 @@ final class TextReport implements EventFormat {
         for (long argument : event.arguments()) {
             arguments.append(arguments.isEmpty() ? "" : ", ").append("0x").append(Long.toHexString(argument));
         }
-        out.printf("eventloop-guardian: %s pid %d tid %d (%s) blocked in %s(%s) [%c]%n",
+        out.printf("eventloop-guardian: %s pid %d tid %d (%s) blocked in %s(%s) [%c]%s%n",
                 TIME.format(WallClock.instant(event)), event.pid(), event.tid(), event.thread(), named.syscall(),
-                arguments, event.stateLetter());
+                arguments, event.stateLetter(), length(named));
         out.println("    kernel stack:");
         named.kernelStack().forEach(frame -> out.println("      " + frame));
         out.println("    user stack:");
         named.userStack().forEach(frame -> out.println("      " + frame));
         out.flush();
+    }
+
+    @Override
+    public void woke(NamedEvent named, long nanos) {
+        BlockingEvent event = named.event();
+        out.printf("eventloop-guardian: %s pid %d tid %d (%s) woke from %s after %s%n",
+                TIME.format(WallClock.instant(event)), event.pid(), event.tid(), event.thread(), named.syscall(),
+                readable(nanos));
+        out.flush();
+    }
+
+    private static String length(NamedEvent named) {
+        if (named.stillAsleep()) {
+            return " still asleep";
+        }
+        return named.blockedNanos().isPresent() ? " for " + readable(named.blockedNanos().getAsLong()) : "";
+    }
+
+    /** A length as people write it, to three significant digits: 850 ns, 12.3 us, 100 ms, 1.50 s. */
+    static String readable(long nanos) {
+        if (nanos < 1_000) {
+            return nanos + " ns";
+        }
+        String[] units = {"us", "ms", "s"};
+        double value = nanos / 1_000.0;
+        int unit = 0;
+        while (value >= 1_000 && unit < units.length - 1) {
+            value /= 1_000;
+            unit++;
+        }
+        String digits = value >= 100 ? "%.0f" : value >= 10 ? "%.1f" : "%.2f";
+        return String.format(java.util.Locale.ROOT, digits, value) + " " + units[unit];
     }
 
     @Override

@@ -59,6 +59,9 @@ class BpfMapTest {
             hash.update(key, second);
             assertThat(hash.lookup(key)).contains(second);
             assertThat(hash.lookup(u64(4243))).isEmpty();
+            assertThat(hash.delete(key)).isTrue();
+            assertThat(hash.lookup(key)).isEmpty();
+            assertThat(hash.delete(key)).as("already gone").isFalse();
             assertThatThrownBy(() -> hash.lookupLong(0)).isInstanceOf(UnsupportedOperationException.class)
                     .hasMessageContaining("not an array of u64");
         }

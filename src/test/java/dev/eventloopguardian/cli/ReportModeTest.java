@@ -39,6 +39,11 @@ class ReportModeTest {
         Guardian.Result result = guardian().run("--report", "--format", "json", "--output", output.toString(), PYTHON, "-c",
                 "import time; time.sleep(0.05); time.sleep(0.05)");
         assertThat(result.status()).as(result.toString()).isZero();
+        JsonNode first = new ObjectMapper().readTree(Files.readAllLines(output).getFirst());
+        assertThat(first.get("still_asleep").asBoolean()).isFalse();
+        assertThat(first.get("blocked_ns").asLong()).as("ended by the second sleep's switch-out: " + first)
+                .isBetween(50_000_000L, 5_000_000_000L);
+        assertThat(result.status()).as(result.toString()).isZero();
         List<String> lines = Files.readAllLines(output);
         assertThat(lines).as(result.toString()).hasSizeGreaterThanOrEqualTo(2);
         ObjectMapper mapper = new ObjectMapper();
@@ -134,12 +139,22 @@ class ReportModeTest {
     }
 
     @Test
+    void eachSleepIsReportedWithHowLongItLasted() {
+        Guardian.Result result = guardian().run("--report", PYTHON, "-c", "import time; time.sleep(0.1); time.sleep(0.01)");
+        assertThat(result.status()).as(result.toString()).isZero();
+        assertThat(result.stderr()).as(result.toString()).containsPattern("blocked in clock_nanosleep\\(.*\\) \\[S\\] for 1\\d\\d ms\n");
+    }
+
+    @Test
     void minDurationDropsShortSleepsAndKeepsLongOnes() {
+        // The last sleep is too short to report, but its switch-out ends the long one, whose wake-up follows.
         Guardian.Result result = guardian().run("--report", "--min-duration", "200ms", PYTHON, "-c",
-                "import time; time.sleep(0.02); time.sleep(0.02); time.sleep(0.5)");
+                "import time; time.sleep(0.02); time.sleep(0.02); time.sleep(0.5); time.sleep(0.001)");
         assertThat(result.status()).as(result.toString()).isZero();
         assertThat(result.stderr().split("blocked in clock_nanosleep", -1)).as(result.toString()).hasSize(2);
-        assertThat(result.stderr()).contains("summary: 1 blocking sleep,");
+        assertThat(result.stderr()).contains("summary: 1 blocking sleep,")
+                .containsPattern("\\[S\\] still asleep\n")
+                .containsPattern("\\(python3\\) woke from clock_nanosleep after 5\\d\\d ms\n");
     }
 
     @Test
@@ -152,7 +167,7 @@ class ReportModeTest {
                 Thread.sleep(20);
             }
             assertThat(running.endsWithin(java.time.Duration.ZERO)).as("still sleeping").isFalse();
-            assertThat(Files.readString(output)).contains("blocked in clock_nanosleep");
+            assertThat(Files.readString(output)).contains("blocked in clock_nanosleep", "still asleep");
             assertThat(running.result().status()).isZero();
         }
     }

@@ -24,8 +24,20 @@ class ReportProgramTest {
     void eachCountedSleepArrivesAsAnEventWithStacks() throws Exception {
         Policy policy = Policy.builder().disallow("futex").noSignal().report(true).build();
         List<BlockingEvent> events = new CopyOnWriteArrayList<>();
+        List<SleepEnd> ends = new CopyOnWriteArrayList<>();
         int futex = SyscallTable.of(Arch.current()).number("futex").orElseThrow();
-        try (Guard guard = Guard.load(policy, Btf.VMLINUX); RingBuffer reader = guard.events(events::add)) {
+        Guard.SleepListener listener = new Guard.SleepListener() {
+            @Override
+            public void asleep(BlockingEvent event) {
+                events.add(event);
+            }
+
+            @Override
+            public void ended(SleepEnd end) {
+                ends.add(end);
+            }
+        };
+        try (Guard guard = Guard.load(policy, Btf.VMLINUX); RingBuffer reader = guard.events(listener)) {
             LiveThread.runGuarded(guard, "elg-sleeper", () -> {
                 for (int i = 0; i < 20; i++) {
                     Thread.sleep(2);
@@ -50,5 +62,15 @@ class ReportProgramTest {
         assertThat(first.userStack()).as("user stack").isNotEmpty();
         assertThat(first.monotonicNanos()).isPositive();
         assertThat(first.switches()).as("task->sched_info.pcount at the switch-out").isPositive();
+
+        // Every sleep but the thread's last is ended by its next switch-out, with the time it was off the CPU.
+        List<SleepEnd> sleepEnds = ends.stream().filter(end -> sleeps.stream()
+                .anyMatch(sleep -> sleep.monotonicNanos() == end.sleepStartNanos())).toList();
+        assertThat(sleepEnds).hasSizeGreaterThanOrEqualTo(sleeps.size() - 1).allSatisfy(end -> {
+            assertThat(end.tid()).isEqualTo(first.tid());
+            assertThat(end.offCpuNanos()).isBetween(0L, 2_000_000_000L);
+        });
+        assertThat(sleepEnds).as("each Thread.sleep(2) is off the CPU 2 ms at least")
+                .filteredOn(end -> end.offCpuNanos() >= 2_000_000L).hasSizeGreaterThanOrEqualTo(19);
     }
 }
