@@ -260,10 +260,6 @@ final class GuardCommand implements Callable<Integer> {
         if (!ReportSettings.FORMATS.contains(format)) {
             throw new UsageException("--format " + format + ": use one of " + String.join(", ", ReportSettings.FORMATS));
         }
-        if (report && user != null) {
-            throw new UsageException("--report with --user is not supported yet: COMMAND would run as root. Use --user "
-                    + "without --report, or run eventloop-guardian as that user with CAP_BPF and CAP_PERFMON");
-        }
         if (!report && (output != null || folded != null || !format.equals("text") || !minDuration.isZero())) {
             throw new UsageException("--format, --output, --folded and --min-duration go with --report");
         }

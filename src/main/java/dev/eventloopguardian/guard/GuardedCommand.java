@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * Runs COMMAND in place of this process with the guard armed on the exec'ing thread: same pid,
@@ -47,9 +49,42 @@ public final class GuardedCommand {
         return argv.subList(1, argv.size());
     }
 
-    /** Refuses, before anything runs, what the kernel would run unguarded (see {@link #exec}). */
+    /** The {@code --user} account COMMAND runs as, if not ours. */
+    public Optional<Linux.Account> runAs() {
+        return runAs;
+    }
+
+    /**
+     * Refuses, before anything runs, what the kernel would run unguarded (see {@link #exec}).
+     * With {@code --user}, the checks are made as that user, on a thread that takes on its ids
+     * while this process keeps its own.
+     */
     public void checkGuardable() throws GuardException, Executable.NotRunnable {
-        refuseWhatExecWouldUnguard();
+        if (runAs.isEmpty()) {
+            refuseWhatExecWouldUnguard();
+            return;
+        }
+        FutureTask<Void> check = new FutureTask<>(() -> {
+            Linux.impersonateOnThisThread(runAs.get());
+            refuseWhatExecWouldUnguard();
+            return null;
+        });
+        Thread.ofPlatform().name("check-as-" + runAs.get().name()).start(check);
+        try {
+            check.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while checking COMMAND", e);
+        } catch (ExecutionException e) {
+            switch (e.getCause()) {
+                case GuardException refused -> throw refused;
+                case Executable.NotRunnable notRunnable -> throw notRunnable;
+                case SyscallException denied -> throw new GuardException(GuardException.Kind.PERMISSION,
+                        "cannot switch to user " + runAs.get().name() + ": " + denied.getMessage());
+                case RuntimeException bug -> throw bug;
+                default -> throw new IllegalStateException(e.getCause());
+            }
+        }
     }
 
     /**
@@ -123,7 +158,7 @@ public final class GuardedCommand {
     }
 
     /** With {@code --user}, COMMAND gets that user's HOME, USER and LOGNAME, as login tools do. */
-    private Map<String, String> userEnvironment() {
+    public Map<String, String> userEnvironment() {
         return runAs.map(account -> Map.of("HOME", account.home(), "USER", account.name(), "LOGNAME", account.name()))
                 .orElse(Map.of());
     }
@@ -134,7 +169,7 @@ public final class GuardedCommand {
      */
     public void rehearse(Guard guard, boolean allThreads) throws GuardException, Executable.NotRunnable {
         try (PerfEvent event = guard.armCurrentThreadForExec(allThreads)) {
-            refuseWhatExecWouldUnguard();
+            checkGuardable();
         }
     }
 

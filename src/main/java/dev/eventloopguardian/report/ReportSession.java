@@ -34,11 +34,16 @@ public final class ReportSession {
     public static int run(Guard guard, GuardedCommand command, boolean allThreads, ReportSettings settings)
             throws GuardException, Executable.NotRunnable, IOException, InterruptedException {
         command.checkGuardable();
-        List<String> stub = new ArrayList<>(List.of("/bin/sh", "-c", "kill -STOP $$ && exec \"$@\"", "eventloop-guardian",
-                command.path().toString()));
+        List<String> stub = new ArrayList<>();
+        if (command.runAs().isPresent()) {
+            stub.addAll(switchUser(command.runAs().get()));
+        }
+        stub.addAll(List.of("/bin/sh", "-c", "kill -STOP $$ && exec \"$@\"", "eventloop-guardian", command.path().toString()));
         stub.addAll(command.arguments());
         try (Reporter reporter = Reporter.open(guard, settings)) {
-            Process child = new ProcessBuilder(stub).inheritIO().start();
+            ProcessBuilder launcher = new ProcessBuilder(stub).inheritIO();
+            launcher.environment().putAll(command.userEnvironment());
+            Process child = launcher.start();
             try {
                 awaitStopped(child);
                 try (PerfEvent ignored = guard.armProcessForExec((int) child.pid(), allThreads);
@@ -51,6 +56,21 @@ public final class ReportSession {
             } finally {
                 child.destroyForcibly();
             }
+        }
+    }
+
+    /**
+     * With {@code --user}, the shell runs as that user already, through util-linux's setpriv:
+     * the user's ids and groups, no capabilities. Its own exec of COMMAND then changes nothing,
+     * so the kernel keeps the guard; it was checked as that user beforehand.
+     */
+    private static List<String> switchUser(Linux.Account account) throws GuardException {
+        try {
+            String setpriv = Executable.resolve("setpriv", "/usr/bin:/bin:/usr/sbin:/sbin").path().toString();
+            return List.of(setpriv, "--reuid=" + account.uid(), "--regid=" + account.gid(), "--init-groups", "--");
+        } catch (Executable.NotRunnable missing) {
+            throw new GuardException(GuardException.Kind.UNSUPPORTED, "--report with --user runs COMMAND through setpriv, "
+                    + "which is not installed: apt-get install util-linux (or run without --user)", null, missing);
         }
     }
 

@@ -230,6 +230,23 @@ public final class Linux {
         syscall(Nr.SETUID, account.uid(), 0, 0);
     }
 
+    /**
+     * Takes on {@code account}'s uid, gid and groups on the calling thread only, for checks made
+     * as that user (access(2) uses the thread's real ids). The kernel keeps credentials per
+     * thread, and these raw calls, unlike libc's wrappers, leave the other threads as they are.
+     * There is no way back: use a thread that ends after the checks.
+     */
+    public static void impersonateOnThisThread(Account account) {
+        int[] groups = Libc.groupsOf(account);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment list = arena.allocate(JAVA_INT, Math.max(1, groups.length));
+            MemorySegment.copy(groups, 0, list, JAVA_INT, 0, groups.length);
+            syscall(Nr.SETGROUPS, groups.length, list.address(), 0);
+        }
+        syscall(Nr.SETRESGID, account.gid(), account.gid(), account.gid());
+        syscall(Nr.SETRESUID, account.uid(), account.uid(), account.uid());
+    }
+
     /** The size of extended attribute {@code name} on {@code path}, or empty when it is absent. */
     public static Optional<Long> xattrSize(String path, String name) {
         try (Arena arena = Arena.ofConfined()) {
@@ -341,6 +358,8 @@ public final class Linux {
         static final MethodHandle INITGROUPS = downcall("initgroups", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT),
                 Linker.Option.captureCallState("errno"));
         static final MethodHandle STRERROR = downcall("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+        static final MethodHandle GETGROUPLIST = downcall("getgrouplist",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS));
 
         private Libc() {
         }
@@ -372,6 +391,23 @@ public final class Linux {
                 throw e;
             } catch (Throwable t) {
                 throw new AssertionError("initgroups downcall failed", t);
+            }
+        }
+
+        /** The groups initgroups(3) would give {@code account}: its own gid and those it is a member of. */
+        static int[] groupsOf(Account account) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment name = arena.allocateFrom(account.name());
+                MemorySegment count = arena.allocateFrom(JAVA_INT, 64);
+                while (true) {
+                    MemorySegment groups = arena.allocate(JAVA_INT, count.get(JAVA_INT, 0));
+                    if ((int) GETGROUPLIST.invokeExact(name, account.gid(), groups, count) >= 0) {
+                        return groups.asSlice(0, JAVA_INT.byteSize() * count.get(JAVA_INT, 0)).toArray(JAVA_INT);
+                    }
+                    // -1: too small a list; count now holds the size needed.
+                }
+            } catch (Throwable t) {
+                throw new AssertionError("getgrouplist downcall failed", t);
             }
         }
 

@@ -84,11 +84,9 @@ class GuardCommandOptionsTest {
     }
 
     @Test
-    void reportOnlyOptionsNeedReportAndReportRefusesUserForNow() {
+    void reportOnlyOptionsNeedReport() {
         assertThatThrownBy(() -> parse("--format", "json", "x").policy()).hasMessageContaining("go with --report");
         assertThatThrownBy(() -> parse("--report", "--format", "xml", "x").policy()).hasMessageContaining("text, json");
-        assertThatThrownBy(() -> parse("--report", "--user", "nobody", "x").policy())
-                .hasMessageContaining("--report with --user is not supported yet");
         assertThatThrownBy(() -> parse("--threads", "*-loop", "x").policy()).hasMessageContaining("only a trailing *");
     }
 

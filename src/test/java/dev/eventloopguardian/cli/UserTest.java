@@ -55,6 +55,30 @@ class UserTest {
     }
 
     @Test
+    void reportModeRunsCommandAsTheUserStillGuardedWithTheUsersEnvironment() {
+        Guardian.Result result = guardian().run("--report", "--user", "nobody", pythonEveryoneCanRun(), "-c",
+                "import os, time; time.sleep(0.1); print(os.getuid(), os.getgid(), os.getgroups(), os.environ['USER'])");
+        assertThat(result.status()).as(result.toString()).isZero();
+        assertThat(result.stdout()).as(result.toString()).startsWith(NOBODY + " ").endsWith(" nobody\n")
+                .doesNotContain("[0", ", 0,", " 0]");
+        assertThat(result.stderr()).as(result.toString()).contains("blocked in clock_nanosleep").contains("summary: 1 blocking sleep");
+    }
+
+    @Test
+    void reportModeRefusesAFileTheUserMayRunButNotReadBeforeAnythingRuns(@TempDir Path scratch) throws Exception {
+        // The kernel would make COMMAND undumpable at exec and detach the guard: checked as nobody, not as root.
+        Path marker = scratch.resolve("ran");
+        Path script = scratch.resolve("secret.sh");
+        Files.writeString(script, "#!/bin/sh\ntouch " + marker + "\n");
+        Files.setPosixFilePermissions(scratch, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.setPosixFilePermissions(script, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+        Guardian.Result result = guardian().run("--report", "--user", "nobody", script.toString());
+        assertThat(result.status()).as(result.toString()).isEqualTo(75);
+        assertThat(result.stderr()).as(result.toString()).contains("may execute it but not read it");
+        assertThat(marker).as("COMMAND must not run").doesNotExist();
+    }
+
+    @Test
     void unknownUserIsAUsageError() {
         Guardian.Result result = guardian().run("--user", "no-such-user", "true");
         assertThat(result.status()).as(result.toString()).isEqualTo(USAGE);
