@@ -13,7 +13,7 @@ import static dev.eventloopguardian.guard.EventLayout.*;
  * is the report's business.
  */
 public record BlockingEvent(long monotonicNanos, int pid, int tid, String thread, long syscall, long[] arguments,
-                            int state, long[] kernelStack, long[] userStack, long switches) {
+                            int state, long[] kernelStack, long[] userStack, long switches, long execId) {
     /** {@code TASK_UNINTERRUPTIBLE}: a D sleep, as opposed to an interruptible S sleep. */
     private static final int UNINTERRUPTIBLE = 0x2;
 
@@ -36,7 +36,7 @@ public record BlockingEvent(long monotonicNanos, int pid, int tid, String thread
         return new BlockingEvent(in.getLong(TIME), in.getInt(PID), in.getInt(TID),
                 new String(comm, 0, nameLength, StandardCharsets.UTF_8), in.getLong(SYSCALL), arguments,
                 in.getInt(STATE), frames(in, KERNEL_STACK, in.getInt(KERNEL_STACK_BYTES), KERNEL_FRAMES),
-                frames(in, USER_STACK, in.getInt(USER_STACK_BYTES), USER_FRAMES), in.getLong(SWITCHES));
+                frames(in, USER_STACK, in.getInt(USER_STACK_BYTES), USER_FRAMES), in.getLong(SWITCHES), in.getLong(EXEC_ID));
     }
 
     /** The frames bpf_get_stack filled: it returns the bytes written, or a negative errno. */
@@ -57,6 +57,14 @@ public record BlockingEvent(long monotonicNanos, int pid, int tid, String thread
         return switches;
     }
 
+    /**
+     * How many times the process had exec'd when the thread went to sleep: with the pid, it names
+     * the program image whose addresses the user stack holds. 0 where the kernel does not count.
+     */
+    public long execId() {
+        return execId;
+    }
+
     /** {@code D} for an uninterruptible sleep, {@code S} for an interruptible one. */
     public char stateLetter() {
         return (state & UNINTERRUPTIBLE) != 0 ? 'D' : 'S';
@@ -68,7 +76,7 @@ public record BlockingEvent(long monotonicNanos, int pid, int tid, String thread
                 && tid == that.tid && thread.equals(that.thread) && syscall == that.syscall
                 && Arrays.equals(arguments, that.arguments) && state == that.state
                 && Arrays.equals(kernelStack, that.kernelStack) && Arrays.equals(userStack, that.userStack)
-                && switches == that.switches;
+                && switches == that.switches && execId == that.execId;
     }
 
     @Override

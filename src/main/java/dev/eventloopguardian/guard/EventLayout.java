@@ -16,6 +16,7 @@ package dev.eventloopguardian.guard;
  *  92 s32 kernel_stack_bytes, 96 s32 user_stack_bytes: bpf_get_stack()'s results (negative: errno)
  * 104 u64 kernel_stack[KERNEL_FRAMES], then u64 user_stack[USER_FRAMES]
  *     u64 switches    task->sched_info.pcount (0 where the kernel lacks it)
+ *     u64 exec_id     task->self_exec_id: how many times the process has exec'd, to name its addresses with the right image
  * </pre>
  *
  * <p>When a reported thread is next switched out, after it woke and ran, the program writes a
@@ -47,7 +48,8 @@ final class EventLayout {
     static final int USER_STACK = KERNEL_STACK + 8 * KERNEL_FRAMES;
     static final int USER_FRAMES = 64;
     static final int SWITCHES = USER_STACK + 8 * USER_FRAMES;
-    static final int SIZE = SWITCHES + 8;
+    static final int EXEC_ID = SWITCHES + 8;
+    static final int SIZE = EXEC_ID + 8;
 
     static final int END_TIME = 0;
     static final int END_PID_TGID = 8;

@@ -11,6 +11,7 @@ import dev.eventloopguardian.bpf.Size;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.SortedSet;
 
@@ -233,7 +234,8 @@ public final class GuardProgram {
 
     /**
      * Writes a {@link BlockingEvent} into the ring buffer, then falls through to the signal (or
-     * out). Registers: r6 the record, r7 the user registers, r8 the task state, r9 the context.
+     * out). Registers: r6 the record, r7 the user registers (then the task), r8 the task state, r9
+     * the context.
      */
     private void emitReport() {
         KernelLayout.Field nr = layout.syscallNumber();
@@ -261,16 +263,15 @@ public final class GuardProgram {
         asm.store(Size.W, Reg.R6, EventLayout.STATE, Reg.R8).comment("state");
         emitStack(EventLayout.KERNEL_STACK, EventLayout.KERNEL_FRAMES, 0, EventLayout.KERNEL_STACK_BYTES, "kernel stack");
         emitStack(EventLayout.USER_STACK, EventLayout.USER_FRAMES, USER_STACK, EventLayout.USER_STACK_BYTES, "user stack");
-        layout.switchCount().ifPresentOrElse(switches -> asm.call(Helper.GET_CURRENT_TASK_BTF)
-                        .load(switches.size(), Reg.R1, Reg.R0, switches.offset()).comment(switches.expression())
-                        .store(Size.DW, Reg.R6, EventLayout.SWITCHES, Reg.R1),
-                () -> asm.store(Size.DW, Reg.R6, EventLayout.SWITCHES, 0).comment("no switch count in this kernel"));
+        asm.call(Helper.GET_CURRENT_TASK_BTF)
+                .mov(Reg.R7, Reg.R0).comment("the task, from here on");
+        taskField(layout.switchCount(), EventLayout.SWITCHES, "no switch count in this kernel");
+        taskField(layout.execId(), EventLayout.EXEC_ID, "no exec count in this kernel");
         layout.runtime().ifPresent(runtime -> asm.load(Size.DW, Reg.R1, Reg.R6, EventLayout.TIME)
                 .store(Size.DW, Reg.R10, ASLEEP_SLOT + EventLayout.ASLEEP_TIME, Reg.R1).comment("asleep since")
                 .load(Size.DW, Reg.R1, Reg.R6, EventLayout.PID_TGID)
                 .store(Size.DW, Reg.R10, KEY_SLOT, Reg.R1)
-                .call(Helper.GET_CURRENT_TASK_BTF)
-                .load(runtime.size(), Reg.R1, Reg.R0, runtime.offset()).comment(runtime.expression())
+                .load(runtime.size(), Reg.R1, Reg.R7, runtime.offset()).comment(runtime.expression())
                 .store(Size.DW, Reg.R10, ASLEEP_SLOT + EventLayout.ASLEEP_RUNTIME, Reg.R1));
         asm.mov(Reg.R1, Reg.R6)
                 .mov(Reg.R2, 0)
@@ -329,6 +330,14 @@ public final class GuardProgram {
                 .alu(AluOp.ADD, Reg.R2, KEY_SLOT)
                 .call(Helper.MAP_DELETE_ELEM).comment("the sleep has ended")
                 .label(AWAKE);
+    }
+
+    /** Copies a task field the kernel may lack into the record (r7 the task, r6 the record), else 0. */
+    private void taskField(Optional<KernelLayout.Field> field, int offset, String absent) {
+        field.ifPresentOrElse(present -> asm.load(present.size(), Reg.R1, Reg.R7, present.offset())
+                        .comment(present.expression())
+                        .store(Size.DW, Reg.R6, offset, Reg.R1),
+                () -> asm.store(Size.DW, Reg.R6, offset, 0).comment(absent));
     }
 
     private void emitStack(int offset, int frames, int flags, int resultOffset, String what) {

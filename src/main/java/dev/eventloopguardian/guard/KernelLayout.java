@@ -15,7 +15,7 @@ import java.util.Optional;
  * own BTF, never hard-coded: {@code task_struct} changes layout between builds.
  */
 public record KernelLayout(Field taskState, Field syscallNumber, List<Field> arguments, Optional<Field> switchCount,
-                           Optional<Field> runtime) {
+                           Optional<Field> runtime, Optional<Field> execId) {
     /** Syscalls take at most six arguments on every architecture we support. */
     public static final int SYSCALL_ARGUMENTS = 6;
 
@@ -23,9 +23,9 @@ public record KernelLayout(Field taskState, Field syscallNumber, List<Field> arg
     public record Field(String expression, int offset, Size size) {
     }
 
-    /** A layout without {@code sched_info.pcount} or {@code se.sum_exec_runtime}, as tests build it. */
+    /** A layout without the optional fields, as tests build it. */
     public KernelLayout(Field taskState, Field syscallNumber, List<Field> arguments) {
-        this(taskState, syscallNumber, arguments, Optional.empty(), Optional.empty());
+        this(taskState, syscallNumber, arguments, Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     public KernelLayout {
@@ -47,15 +47,17 @@ public record KernelLayout(Field taskState, Field syscallNumber, List<Field> arg
         Optional<Field> switches = optionalField(btf, "task_struct", "sched_info.pcount", "task->sched_info.pcount");
         // How long the task has run, in nanoseconds: subtracted from the time a sleep took, it leaves the time off the CPU.
         Optional<Field> runtime = optionalField(btf, "task_struct", "se.sum_exec_runtime", "task->se.sum_exec_runtime");
+        // Grows at each exec: an address is named with the image the process ran when it slept.
+        Optional<Field> execId = optionalField(btf, "task_struct", "self_exec_id", "task->self_exec_id");
         return switch (arch) {
             // The x86_64 syscall ABI passes arguments in di, si, dx, r10, r8, r9.
             case X86_64 -> new KernelLayout(state, field(btf, "pt_regs", "orig_ax", "regs->orig_ax"), List.of(
                     field(btf, "pt_regs", "di", "regs->di"), field(btf, "pt_regs", "si", "regs->si"),
                     field(btf, "pt_regs", "dx", "regs->dx"), field(btf, "pt_regs", "r10", "regs->r10"),
-                    field(btf, "pt_regs", "r8", "regs->r8"), field(btf, "pt_regs", "r9", "regs->r9")), switches, runtime);
+                    field(btf, "pt_regs", "r8", "regs->r8"), field(btf, "pt_regs", "r9", "regs->r9")), switches, runtime, execId);
             // arm64 passes them in x0-x5; x0 is overwritten by the return value, so its entry value is orig_x0.
             case AARCH64 -> new KernelLayout(state, field(btf, "pt_regs", "syscallno", "regs->syscallno"),
-                    arm64Arguments(btf), switches, runtime);
+                    arm64Arguments(btf), switches, runtime, execId);
         };
     }
 

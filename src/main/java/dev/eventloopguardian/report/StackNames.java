@@ -6,7 +6,7 @@ import dev.eventloopguardian.symbols.KernelSymbols;
 import dev.eventloopguardian.symbols.ProcessSymbols;
 
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -14,7 +14,19 @@ import java.util.Map;
 final class StackNames {
     private final SyscallTable syscalls;
     private final KernelSymbols kernel;
-    private final Map<Integer, ProcessSymbols> processes = new HashMap<>();
+    /** Processes seen lately, by pid and exec count: a process that execs is a new image to name. */
+    private final Map<Image, ProcessSymbols> processes = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Image, ProcessSymbols> eldest) {
+            return size() > PROCESSES_KEPT;
+        }
+    };
+
+    private record Image(int pid, long execId) {
+    }
+
+    /** Enough for every process of a busy session at once; a forking workload cycles through. */
+    private static final int PROCESSES_KEPT = 64;
 
     StackNames(SyscallTable syscalls, KernelSymbols kernel) {
         this.syscalls = syscalls;
@@ -46,7 +58,8 @@ final class StackNames {
     }
 
     private List<String> userStack(BlockingEvent event) {
-        ProcessSymbols symbols = processes.computeIfAbsent(event.pid(), ProcessSymbols::of);
+        ProcessSymbols symbols = processes.computeIfAbsent(new Image(event.pid(), event.execId()),
+                image -> ProcessSymbols.of(image.pid()));
         List<String> frames = new ArrayList<>(event.userStack().length);
         for (long address : event.userStack()) {
             if (address != 0) { // the frame-pointer walk ends in a zero where a frame had none

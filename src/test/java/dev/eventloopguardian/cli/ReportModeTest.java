@@ -63,6 +63,26 @@ class ReportModeTest {
     }
 
     @Test
+    void aProcessThatExecsIsNamedWithEachImage(@TempDir Path directory) throws Exception {
+        Path output = directory.resolve("events.jsonl");
+        Guardian.Result result = guardian().run("--report", "--format", "json", "--output", output.toString(), PYTHON, "-c",
+                "import os, time; time.sleep(0.05); os.execv('/bin/sleep', ['sleep', '0.05'])");
+        assertThat(result.status()).as(result.toString()).isZero();
+        ObjectMapper mapper = new ObjectMapper();
+        List<JsonNode> events = Files.readAllLines(output).stream().map(line -> {
+            try {
+                return mapper.readTree(line);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).filter(event -> event.get("syscall").asText().equals("clock_nanosleep")).toList();
+        assertThat(events).extracting(event -> event.get("thread").asText()).as(result.toString())
+                .containsExactly("python3", "sleep");
+        assertThat(events).allSatisfy(event -> assertThat(event.get("user_stack").get(0).asText())
+                .startsWith("clock_nanosleep+0x").endsWith(" (libc.so.6)"));
+    }
+
+    @Test
     void summarizesAtExitAndWritesFoldedStacks(@TempDir Path directory) throws Exception {
         Path folded = directory.resolve("stacks.folded");
         Guardian.Result result = guardian().run("--report", "--folded", folded.toString(), PYTHON, "-c",
@@ -102,7 +122,11 @@ class ReportModeTest {
             StringBuilder children = new StringBuilder();
             try (var tasks = Files.list(Path.of("/proc", Long.toString(parent), "task"))) {
                 for (Path task : tasks.toList()) {
-                    children.append(' ').append(Files.readString(task.resolve("children")));
+                    try {
+                        children.append(' ').append(Files.readString(task.resolve("children")));
+                    } catch (java.nio.file.NoSuchFileException ended) {
+                        // a short-lived JVM thread ended since the listing
+                    }
                 }
             }
             for (String child : children.toString().trim().split("\\s+")) {

@@ -22,6 +22,8 @@ class BlockingEventTest {
             buffer.putLong(base + EventLayout.ARGS + 8 * i, 100 + i);
         }
         buffer.putInt(base + EventLayout.STATE, 0x1);
+        buffer.putLong(base + EventLayout.SWITCHES, 17);
+        buffer.putLong(base + EventLayout.EXEC_ID, 2);
         buffer.putInt(base + EventLayout.KERNEL_STACK_BYTES, kernelStackBytes);
         buffer.putInt(base + EventLayout.USER_STACK_BYTES, userStackBytes);
         for (int i = 0; i < EventLayout.KERNEL_FRAMES; i++) {
@@ -45,6 +47,8 @@ class BlockingEventTest {
         assertThat(event.stateLetter()).isEqualTo('S');
         assertThat(event.kernelStack()).containsExactly(0xffff_ffff_8100_0000L, 0xffff_ffff_8100_0001L, 0xffff_ffff_8100_0002L);
         assertThat(event.userStack()).containsExactly(0x7f00_0000_0000L, 0x7f00_0000_0001L);
+        assertThat(event.switches()).isEqualTo(17);
+        assertThat(event.execId()).isEqualTo(2);
     }
 
     @Test
