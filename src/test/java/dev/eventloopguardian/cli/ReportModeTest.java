@@ -170,6 +170,23 @@ class ReportModeTest {
     }
 
     @Test
+    void threadsGlobWorksOnJvmThreadsByTheirLongJavaNames() {
+        // The kernel knows vert.x-eventloop-thread-0 as vert.x-eventloo: the glob is cut to match.
+        List<String> arguments = new java.util.ArrayList<>(List.of("--report", "--all-threads", "--threads",
+                "vert.x-eventloop-thread-*"));
+        arguments.addAll(dev.eventloopguardian.testing.NamedThreadsProgram.command("vert.x-eventloop-thread-0",
+                "vert.x-eventloop-thread-1", "vert.x-worker-thread-0"));
+        Guardian.Result result = guardian().run(arguments.toArray(String[]::new));
+        assertThat(result.status()).as(result.toString()).isZero();
+        assertThat(result.stdout()).isEqualTo("done\n");
+        assertThat(result.stderr()).as(result.toString())
+                .containsPattern("by thread: +vert.x-eventloo \\(tid [0-9]+\\) 1, vert.x-eventloo \\(tid [0-9]+\\) 1\n")
+                .contains("(vert.x-eventloo) blocked in read(")
+                .doesNotContain("(vert.x-worker-) blocked")
+                .contains("summary: 2 blocking sleeps");
+    }
+
+    @Test
     void minDurationDropsShortSleepsAndKeepsLongOnes() {
         // The last sleep is too short to report, but its switch-out ends the long one, whose wake-up follows.
         Guardian.Result result = guardian().run("--report", "--min-duration", "200ms", PYTHON, "-c",
