@@ -290,7 +290,9 @@ public final class GuardProgram {
     /**
      * Ends the thread's last reported sleep, if it has one, with a {@link SleepEnd} record: the
      * time since it went to sleep less the time it has run since. Uses r6-r8 before the decision
-     * needs them.
+     * needs them. A thread that has not run since its reported sleep began is at that same
+     * switch-out, seen by a second event on it (attach opens one on a thread that may also have
+     * inherited one): that run stops here, so the sleep is reported once.
      */
     private void emitSleepEnd() {
         KernelLayout.Field runtime = layout.runtime().orElseThrow();
@@ -306,6 +308,7 @@ public final class GuardProgram {
                 .load(runtime.size(), Reg.R6, Reg.R0, runtime.offset()).comment(runtime.expression())
                 .load(Size.DW, Reg.R1, Reg.R7, EventLayout.ASLEEP_RUNTIME)
                 .alu(AluOp.SUB, Reg.R6, Reg.R1).comment("time run since the sleep began")
+                .jump(JumpOp.JEQ, Reg.R6, 0, OUT).comment("none: another event on this thread saw this switch first")
                 .call(Helper.KTIME_GET_NS)
                 .mov(Reg.R8, Reg.R0)
                 .load(Size.DW, Reg.R1, Reg.R7, EventLayout.ASLEEP_TIME)

@@ -3,6 +3,8 @@ package dev.eventloopguardian.guard;
 import dev.eventloopguardian.perf.PerfEvent;
 import dev.eventloopguardian.sys.Linux;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 
@@ -20,6 +22,11 @@ final class LiveThread {
     }
 
     static void runGuarded(Guard guard, String name, Work work) throws Exception {
+        runGuarded(guard, 1, name, work);
+    }
+
+    /** With {@code events} perf events on the thread, each running the guard: as attach may leave it. */
+    static void runGuarded(Guard guard, int events, String name, Work work) throws Exception {
         CountDownLatch attached = new CountDownLatch(1);
         CompletableFuture<Integer> tid = new CompletableFuture<>();
         Thread thread = Thread.ofPlatform().name(name).start(() -> {
@@ -31,12 +38,19 @@ final class LiveThread {
                 Thread.currentThread().interrupt();
             }
         });
-        try (PerfEvent event = PerfEvent.contextSwitches(tid.get(), PerfEvent.Options.live(false))) {
-            event.attach(guard.programFd());
-            event.enable();
+        List<PerfEvent> opened = new ArrayList<>();
+        try {
+            for (int i = 0; i < events; i++) {
+                PerfEvent event = PerfEvent.contextSwitches(tid.get(), PerfEvent.Options.live(false));
+                opened.add(event);
+                event.attach(guard.programFd());
+                event.enable();
+            }
             attached.countDown();
             thread.join();
-            event.disable();
+        } finally {
+            attached.countDown();
+            opened.forEach(PerfEvent::close);
         }
     }
 }

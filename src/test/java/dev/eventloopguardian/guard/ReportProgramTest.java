@@ -20,8 +20,16 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @KernelTest
 class ReportProgramTest {
-    @Test
-    void eachCountedSleepArrivesAsAnEventWithStacks() throws Exception {
+    /** What the guard reported while a thread of this JVM slept 2 ms twenty times. */
+    private record Reported(List<BlockingEvent> sleeps, List<SleepEnd> ends) {
+        /** The ends that belong to one of the reported sleeps. */
+        List<SleepEnd> endsOfSleeps() {
+            return ends.stream().filter(end -> sleeps.stream()
+                    .anyMatch(sleep -> sleep.monotonicNanos() == end.sleepStartNanos())).toList();
+        }
+    }
+
+    private static Reported sleepTwentyTimes(int perfEvents) throws Exception {
         Policy policy = Policy.builder().disallow("futex").noSignal().report(true).build();
         List<BlockingEvent> events = new CopyOnWriteArrayList<>();
         List<SleepEnd> ends = new CopyOnWriteArrayList<>();
@@ -38,7 +46,7 @@ class ReportProgramTest {
             }
         };
         try (Guard guard = Guard.load(policy, Btf.VMLINUX); RingBuffer reader = guard.events(listener)) {
-            LiveThread.runGuarded(guard, "elg-sleeper", () -> {
+            LiveThread.runGuarded(guard, perfEvents, "elg-sleeper", () -> {
                 for (int i = 0; i < 20; i++) {
                     Thread.sleep(2);
                 }
@@ -48,11 +56,17 @@ class ReportProgramTest {
             }
             assertThat(guard.droppedEvents()).isZero();
         }
-        List<BlockingEvent> sleeps = events.stream().filter(e -> e.syscall() == futex).toList();
+        return new Reported(events.stream().filter(e -> e.syscall() == futex).toList(), ends);
+    }
+
+    @Test
+    void eachCountedSleepArrivesAsAnEventWithStacks() throws Exception {
+        Reported reported = sleepTwentyTimes(1);
+        List<BlockingEvent> sleeps = reported.sleeps();
         assertThat(sleeps).hasSizeGreaterThanOrEqualTo(20);
         BlockingEvent first = sleeps.getFirst();
         assertThat(first.pid()).isEqualTo(Linux.pid());
-        assertThat(first.tid()).isEqualTo(events.getFirst().tid());
+        assertThat(sleeps).extracting(BlockingEvent::tid).containsOnly(first.tid());
         assertThat(first.thread()).isEqualTo("elg-sleeper");
         assertThat(first.stateLetter()).isEqualTo('S');
         assertThat(first.arguments()[0]).as("futex's first argument: the futex word's address").isNotZero();
@@ -64,13 +78,23 @@ class ReportProgramTest {
         assertThat(first.switches()).as("task->sched_info.pcount at the switch-out").isPositive();
 
         // Every sleep but the thread's last is ended by its next switch-out, with the time it was off the CPU.
-        List<SleepEnd> sleepEnds = ends.stream().filter(end -> sleeps.stream()
-                .anyMatch(sleep -> sleep.monotonicNanos() == end.sleepStartNanos())).toList();
+        List<SleepEnd> sleepEnds = reported.endsOfSleeps();
         assertThat(sleepEnds).hasSizeGreaterThanOrEqualTo(sleeps.size() - 1).allSatisfy(end -> {
             assertThat(end.tid()).isEqualTo(first.tid());
             assertThat(end.offCpuNanos()).isBetween(0L, 2_000_000_000L);
         });
         assertThat(sleepEnds).as("each Thread.sleep(2) is off the CPU 2 ms at least")
+                .filteredOn(end -> end.offCpuNanos() >= 2_000_000L).hasSizeGreaterThanOrEqualTo(19);
+    }
+
+    @Test
+    void aThreadWithTwoEventsHasEachSleepReportedAndEndedOnce() throws Exception {
+        Reported reported = sleepTwentyTimes(2);
+        assertThat(reported.sleeps()).as("one event per sleep, not one per perf event")
+                .hasSizeBetween(20, 30)
+                .extracting(BlockingEvent::switches).doesNotHaveDuplicates();
+        assertThat(reported.endsOfSleeps()).as("no end of zero length from the second event's run")
+                .hasSizeGreaterThanOrEqualTo(reported.sleeps().size() - 1)
                 .filteredOn(end -> end.offCpuNanos() >= 2_000_000L).hasSizeGreaterThanOrEqualTo(19);
     }
 }
