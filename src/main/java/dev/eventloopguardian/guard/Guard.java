@@ -264,6 +264,14 @@ public final class Guard implements AutoCloseable {
         return arm(pid, new PerfEvent.Options(allThreads, true, false));
     }
 
+    /**
+     * Attaches this guard to every thread of the running process {@code pid} and to the threads
+     * they create, until the result is closed.
+     */
+    public AttachedProcess attachToProcess(int pid) throws GuardException {
+        return AttachedProcess.attach(loaded.fd(), pid);
+    }
+
     private PerfEvent arm(int tid, PerfEvent.Options options) throws GuardException {
         PerfEvent event;
         try {

@@ -15,7 +15,9 @@ public final class GuardException extends Exception {
         /** The verifier rejected the generated program: our bug, shown with its log. */
         REJECTED,
         /** COMMAND cannot stay guarded across exec (set-user-ID, file capabilities, unreadable). */
-        UNGUARDABLE
+        UNGUARDABLE,
+        /** The process to attach to does not exist (or is a kernel thread). */
+        NO_SUCH_PROCESS
     }
 
     private final Kind kind;

@@ -25,7 +25,7 @@ class GuardCommandOptionsTest {
 
         GuardCommand withOptions = parse("--all-threads", "sleep", "--allow", "nanosleep");
         assertThat(withOptions.allThreads).isTrue();
-        assertThat(withOptions.allow).isEmpty();
+        assertThat(withOptions.policyOptions.allow).isEmpty();
         assertThat(withOptions.command).containsExactly("sleep", "--allow", "nanosleep");
 
         assertThat(parse("--", "--weird-name", "x").command).containsExactly("--weird-name", "x");

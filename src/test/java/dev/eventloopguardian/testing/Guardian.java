@@ -137,14 +137,34 @@ public final class Guardian {
         private final Process process;
         private final OutputStream in;
         private final CompletableFuture<String> out;
+        private final java.io.ByteArrayOutputStream errSoFar = new java.io.ByteArrayOutputStream();
         private final CompletableFuture<String> err;
 
         private Running(List<String> command, Process process) {
             this.command = command;
             this.process = process;
             this.in = process.getOutputStream();
-            this.out = CompletableFuture.supplyAsync(() -> drain(process.getInputStream()));
-            this.err = CompletableFuture.supplyAsync(() -> drain(process.getErrorStream()));
+            // A thread each: the common pool may have a single thread on a small machine, and a drain blocks.
+            this.out = CompletableFuture.supplyAsync(() -> drain(process.getInputStream(), new java.io.ByteArrayOutputStream()),
+                    Thread.ofPlatform().daemon()::start);
+            this.err = CompletableFuture.supplyAsync(() -> drain(process.getErrorStream(), errSoFar),
+                    Thread.ofPlatform().daemon()::start);
+        }
+
+        /** Waits until stderr holds {@code text}, for a test that must act once the tool has said something. */
+        public void awaitStderr(String text, Duration timeout) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!errSoFar.toString(StandardCharsets.UTF_8).contains(text)) {
+                if (System.nanoTime() > deadline || !process.isAlive() && err.isDone()) {
+                    throw new AssertionError("no '" + text + "' on stderr within " + timeout + ":\n" + errSoFar.toString(StandardCharsets.UTF_8));
+                }
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new AssertionError(e);
+                }
+            }
         }
 
         public long pid() {
@@ -198,12 +218,17 @@ public final class Guardian {
         }
     }
 
-    private static String drain(java.io.InputStream stream) {
+    /** Reads {@code stream} to its end, keeping what came so far in {@code bytes} for a test to look at. */
+    private static String drain(java.io.InputStream stream, java.io.ByteArrayOutputStream bytes) {
         try {
-            return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
+            byte[] chunk = new byte[8192];
+            for (int read; (read = stream.read(chunk)) >= 0; ) {
+                bytes.write(chunk, 0, read);
+            }
         } catch (IOException e) {
-            return "(unreadable: " + e + ")";
+            bytes.writeBytes(("(unreadable: " + e + ")").getBytes(StandardCharsets.UTF_8));
         }
+        return bytes.toString(StandardCharsets.UTF_8);
     }
 
     /** Copies the tool's classes and picocli into {@code scratch}, readable by every user. */

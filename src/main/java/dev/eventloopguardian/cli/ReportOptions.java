@@ -1,0 +1,65 @@
+package dev.eventloopguardian.cli;
+
+import dev.eventloopguardian.report.ReportSettings;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/** How a report is written: shared by the guard command's --report and attach. */
+final class ReportOptions {
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text",
+            description = "Report as text (default) or json (one object per line; schema in docs/report-schema.md).")
+    String format;
+
+    @Option(names = "--output", paramLabel = "FILE", description = "Write the report's events to FILE instead of stderr.")
+    Path output;
+
+    @Option(names = "--min-duration", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "Report only sleeps that last at least DURATION (e.g. 500us, 10ms, 2s); a sleep that never "
+                    + "ends is reported once DURATION has passed.")
+    Duration minDuration = Duration.ZERO;
+
+    @Option(names = "--folded", paramLabel = "FILE",
+            description = "At the end, write the stacks folded for flame graphs (flamegraph.pl, speedscope).")
+    Path folded;
+
+    /** A session that reads the settings while the files it opened stay open. */
+    @FunctionalInterface
+    interface Session {
+        int run(ReportSettings settings) throws Exception;
+    }
+
+    /** Refuses report options given without a report. */
+    void requireReport(boolean report) throws UsageException {
+        if (!ReportSettings.FORMATS.contains(format)) {
+            throw new UsageException("--format " + format + ": use one of " + String.join(", ", ReportSettings.FORMATS));
+        }
+        if (!report && (output != null || folded != null || !format.equals("text") || !minDuration.isZero())) {
+            throw new UsageException("--format, --output, --folded and --min-duration go with --report");
+        }
+    }
+
+    /** Runs {@code session} with the settings, creating the files it writes and closing them after. */
+    int run(PrintWriter err, Session session) throws Exception {
+        // stderr stays open for our own messages: only the files we create are closed here.
+        try (Writer events = output == null ? null : create("--output", output);
+             Writer stacks = folded == null ? null : create("--folded", folded)) {
+            return session.run(new ReportSettings(format, events == null ? err : events, err, Optional.ofNullable(stacks),
+                    minDuration));
+        }
+    }
+
+    private static Writer create(String option, Path file) throws UsageException {
+        try {
+            return Files.newBufferedWriter(file);
+        } catch (IOException e) {
+            throw new UsageException(option + " " + file + ": cannot create it (" + e.getMessage() + ")");
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.eventloopguardian.report;
+
+import dev.eventloopguardian.guard.AttachedProcess;
+import dev.eventloopguardian.guard.Guard;
+import dev.eventloopguardian.guard.GuardException;
+
+import java.io.PrintWriter;
+import java.util.Optional;
+
+/**
+ * Reports on a process that is already running: the guard is attached to its threads (and the
+ * ones they create) until Ctrl-C, TERM or HUP, or until the process exits; then it is detached,
+ * and the process runs on as before.
+ */
+public final class AttachSession {
+    private AttachSession() {
+    }
+
+    /** Reports on {@code pid} as {@code settings} say; returns 0 once detached. */
+    public static int run(Guard guard, int pid, ReportSettings settings, boolean quiet) throws GuardException {
+        PrintWriter notes = settings.notes();
+        Optional<ProcessHandle> target = ProcessHandle.of(pid);
+        if (target.isEmpty()) {
+            throw new GuardException(GuardException.Kind.NO_SUCH_PROCESS, "no process has pid " + pid);
+        }
+        try (Reporter reporter = Reporter.open(guard, settings); StopSignals stop = StopSignals.install()) {
+            try (AttachedProcess attached = guard.attachToProcess(pid)) {
+                if (!quiet) {
+                    notes.printf("eventloop-guardian: attached to pid %d (%s), %d threads and those it creates; "
+                            + "Ctrl-C detaches%n", pid, name(target.get()), attached.threads());
+                    notes.flush();
+                }
+                reporter.reportWhile(() -> !stop.received() && target.get().isAlive());
+            }
+            if (!quiet) {
+                notes.println(stop.received()
+                        ? "eventloop-guardian: " + stop.signalName() + ": detached from pid " + pid + ", which runs on"
+                        : "eventloop-guardian: pid " + pid + " has exited");
+                notes.flush();
+            }
+            reporter.finish();
+            return 0;
+        }
+    }
+
+    private static String name(ProcessHandle process) {
+        return process.info().command().map(command -> command.substring(command.lastIndexOf('/') + 1)).orElse("?");
+    }
+}
