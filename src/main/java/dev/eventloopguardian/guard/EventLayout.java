@@ -58,6 +58,11 @@ final class EventLayout {
     static final int END_OFF_CPU = 16;
     static final int END_SIZE = 24;
 
+    /** The drop counters, an array map: events the ring buffer had no room for, and sleep ends. */
+    static final int DROPPED_EVENTS = 0;
+    static final int DROPPED_ENDS = 1;
+    static final int DROP_COUNTERS = 2;
+
     static final int ASLEEP_KEY_BYTES = 4;
     static final int ASLEEP_TIME = 0;
     static final int ASLEEP_RUNTIME = 8;

@@ -51,7 +51,7 @@ public final class Guard implements AutoCloseable {
             BpfMap events = BpfMap.create(MapType.RINGBUF, "evloop_events", 0, 0, RING_BUFFER_BYTES);
             BpfMap drops = null;
             try {
-                drops = BpfMap.create(MapType.ARRAY, "evloop_drops", 4, 8, 1);
+                drops = BpfMap.create(MapType.ARRAY, "evloop_drops", 4, 8, EventLayout.DROP_COUNTERS);
                 return new ReportMaps(events, drops, BpfMap.create(MapType.HASH, "evloop_asleep",
                         EventLayout.ASLEEP_KEY_BYTES, EventLayout.ASLEEP_VALUE_BYTES, ASLEEP_THREADS));
             } catch (BpfException e) {
@@ -192,8 +192,17 @@ public final class Guard implements AutoCloseable {
 
     /** Events the kernel could not queue because the ring buffer was full. */
     public long droppedEvents() throws GuardException {
+        return dropCount(EventLayout.DROPPED_EVENTS);
+    }
+
+    /** Ends of reported sleeps the kernel could not queue: those sleeps are reported without their length. */
+    public long droppedEnds() throws GuardException {
+        return dropCount(EventLayout.DROPPED_ENDS);
+    }
+
+    private long dropCount(int counter) throws GuardException {
         try {
-            return reporting().drops().lookupLong(0);
+            return reporting().drops().lookupLong(counter);
         } catch (BpfException e) {
             throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
         }

@@ -152,10 +152,10 @@ public final class GuardProgram {
                 .mov(Reg.R0, 0)
                 .exit();
         if (report) {
-            emitDropCount(DROPPED, SIGNAL);
+            emitDropCount(DROPPED, EventLayout.DROPPED_EVENTS, SIGNAL);
         }
         if (timesSleeps) {
-            emitDropCount(END_DROPPED, FORGET_SLEEP);
+            emitDropCount(END_DROPPED, EventLayout.DROPPED_ENDS, FORGET_SLEEP);
         }
         for (String name : fdRules) {
             emitFdRule(name, policy.allowedFds().get(name));
@@ -354,16 +354,16 @@ public final class GuardProgram {
     }
 
     /** Counts a record the full ring buffer could not take, then goes on at {@code then}. */
-    private void emitDropCount(String label, String then) {
+    private void emitDropCount(String label, int counter, String then) {
         asm.label(label)
-                .store(Size.W, Reg.R10, -4, 0)
-                .loadMapFd(Reg.R1, channel.dropCounterFd()).comment("the drop counter")
+                .store(Size.W, Reg.R10, -4, counter)
+                .loadMapFd(Reg.R1, channel.dropCounterFd()).comment("the drop counters")
                 .mov(Reg.R2, Reg.R10)
                 .alu(AluOp.ADD, Reg.R2, -4)
                 .call(Helper.MAP_LOOKUP_ELEM)
                 .jump(JumpOp.JEQ, Reg.R0, 0, then)
                 .mov(Reg.R1, 1)
-                .atomicAdd(Size.DW, Reg.R0, 0, Reg.R1).comment("drops[0] += 1")
+                .atomicAdd(Size.DW, Reg.R0, 0, Reg.R1).comment("drops[" + counter + "] += 1")
                 .jump(then);
     }
 

@@ -94,9 +94,15 @@ final class Reporter implements AutoCloseable {
         long dropped = guard.droppedEvents();
         summary.print(notes, dropped);
         if (dropped > 0) {
-            notes.println("eventloop-guardian: " + dropped + " events were dropped because the ring buffer was full");
-            notes.flush();
+            notes.println("eventloop-guardian: " + dropped + " blocking sleeps were not reported because the ring buffer "
+                    + "was full (the kernel counted them)");
         }
+        long endsDropped = guard.droppedEnds();
+        if (endsDropped > 0) {
+            notes.println("eventloop-guardian: " + endsDropped + " sleeps were reported without their length: the ring "
+                    + "buffer had no room for their end");
+        }
+        notes.flush();
         settings.folded().ifPresent(summary::writeFolded);
     }
 
