@@ -36,7 +36,7 @@ public final class Guard implements AutoCloseable {
                   sudo setcap cap_bpf,cap_perfmon+ep "$(readlink -f "$(command -v java)")\"""";
 
     /** 1 MiB holds about 1200 events: a burst of that many sleeps between two reads loses none. */
-    static final int RING_BUFFER_BYTES = 1 << 20;
+    static final int RING_BUFFER_BYTES = 8 << 20;
 
     private final Program program;
     private final LoadedProgram loaded;

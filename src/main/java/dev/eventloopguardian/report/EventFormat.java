@@ -14,6 +14,9 @@ interface EventFormat extends AutoCloseable {
     /** The thread of {@code event}, written while it was asleep, has woken {@code nanos} after it fell asleep. */
     void woke(NamedEvent event, long nanos);
 
+    /** Writes out what is buffered: after each batch, so a storm costs one write per batch, not per event. */
+    void flush();
+
     /** Flushes what is buffered; the writer itself belongs to the caller. */
     @Override
     void close();

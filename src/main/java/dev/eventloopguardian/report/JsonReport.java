@@ -66,7 +66,6 @@ final class JsonReport implements EventFormat {
             rest.write();
             json.writeEndObject();
             json.writeRaw('\n');
-            json.flush();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the JSON report", e);
         }
@@ -82,6 +81,11 @@ final class JsonReport implements EventFormat {
 
     @Override
     public void close() {
+        flush();
+    }
+
+    @Override
+    public void flush() {
         try {
             json.flush();
         } catch (IOException e) {

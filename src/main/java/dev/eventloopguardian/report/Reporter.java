@@ -82,10 +82,12 @@ final class Reporter implements AutoCloseable {
         while (running.getAsBoolean()) {
             events.poll(sleeps.waiting() ? OpenSleeps.CHECK_INTERVAL : POLL);
             sleeps.check();
+            format.flush();
         }
         events.consume();
         sleeps.check();
         sleeps.passOnTheRest();
+        format.flush();
     }
 
     /** Prints the summary and the drop count, and writes the folded stacks if asked. */

@@ -6,6 +6,7 @@ import dev.eventloopguardian.symbols.KernelSymbols;
 import dev.eventloopguardian.symbols.ProcessSymbols;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,11 +34,54 @@ final class StackNames {
         this.kernel = kernel;
     }
 
+    /** Stacks named lately, by process image and addresses: a storm repeats a few stacks, each named once. */
+    private final Map<RawStacks, Named> named = new LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<RawStacks, Named> eldest) {
+            return size() > STACKS_KEPT;
+        }
+    };
+
+    private static final int STACKS_KEPT = 4096;
+
+    private record RawStacks(Image image, long[] kernel, long[] user) {
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof RawStacks that && image.equals(that.image) && Arrays.equals(kernel, that.kernel)
+                    && Arrays.equals(user, that.user);
+        }
+
+        @Override
+        public int hashCode() {
+            return (image.hashCode() * 31 + Arrays.hashCode(kernel)) * 31 + Arrays.hashCode(user);
+        }
+    }
+
+    private record Named(List<String> kernel, List<String> user) {
+    }
+
     /** All the names of one event, resolved once for every consumer. */
     NamedEvent name(BlockingEvent event) {
+        Image image = new Image(event.pid(), event.execId());
         // The user side first: its process may exit at any moment, taking its memory map with it.
-        List<String> user = userStack(event);
-        return new NamedEvent(event, syscall(event), kernelStack(event), user);
+        ProcessSymbols symbols = processes.computeIfAbsent(image, seen -> ProcessSymbols.of(seen.pid()));
+        long[] user = trueFrames(symbols, event.userStack());
+        Named stacks = named.computeIfAbsent(new RawStacks(image, event.kernelStack(), user),
+                raw -> new Named(kernelStack(raw.kernel()), userStack(symbols, raw.user())));
+        return new NamedEvent(event, syscall(event), stacks.kernel(), stacks.user());
+    }
+
+    /**
+     * The user frames up to the first that is not in code. Past it the frame-pointer walk reads
+     * stack contents as frames (code built without frame pointers), which differ from one sleep to
+     * the next: kept, they would name each sleep of a storm anew and make every stack unique.
+     */
+    private static long[] trueFrames(ProcessSymbols symbols, long[] addresses) {
+        int count = 0;
+        while (count < addresses.length && addresses[count] != 0 && symbols.isCode(addresses[count])) {
+            count++;
+        }
+        return count == addresses.length ? addresses : Arrays.copyOf(addresses, count);
     }
 
     /** Reads kallsyms on a background thread now, rather than on the first event (about 100 ms). */
@@ -49,23 +93,19 @@ final class StackNames {
         return syscalls.name((int) event.syscall()).orElse("syscall_" + event.syscall());
     }
 
-    private List<String> kernelStack(BlockingEvent event) {
-        List<String> frames = new ArrayList<>(event.kernelStack().length);
-        for (long address : event.kernelStack()) {
+    private List<String> kernelStack(long[] addresses) {
+        List<String> frames = new ArrayList<>(addresses.length);
+        for (long address : addresses) {
             frames.add(kernel.resolve(address));
         }
-        return frames;
+        return List.copyOf(frames);
     }
 
-    private List<String> userStack(BlockingEvent event) {
-        ProcessSymbols symbols = processes.computeIfAbsent(new Image(event.pid(), event.execId()),
-                image -> ProcessSymbols.of(image.pid()));
-        List<String> frames = new ArrayList<>(event.userStack().length);
-        for (long address : event.userStack()) {
-            if (address != 0) { // the frame-pointer walk ends in a zero where a frame had none
-                frames.add(symbols.resolve(address));
-            }
+    private static List<String> userStack(ProcessSymbols symbols, long[] addresses) {
+        List<String> frames = new ArrayList<>(addresses.length);
+        for (long address : addresses) {
+            frames.add(symbols.resolve(address));
         }
-        return frames;
+        return List.copyOf(frames);
     }
 }

@@ -15,30 +15,40 @@ import java.util.stream.Collectors;
  */
 final class Summary {
     private static final int TOP_STACKS = 5;
+    /** User frames shown per top stack: the innermost say where it blocked; the folded file has them all. */
+    private static final int TOP_STACK_FRAMES = 8;
+
+    // Keys hold the named stacks as they are (StackNames shares them between events of a stack), so
+    // that counting an event allocates next to nothing; they are turned into text at the end.
+    private record ThreadKey(String name, int tid) {
+    }
+
+    private record StackKey(String syscall, List<String> user) {
+    }
+
+    private record FoldKey(String thread, List<String> user, List<String> kernel) {
+    }
 
     private final Map<String, Long> bySyscall = new HashMap<>();
-    private final Map<String, Long> byThread = new HashMap<>();
-    private final Map<List<String>, Long> byStack = new LinkedHashMap<>();
-    private final Map<String, Long> folded = new LinkedHashMap<>();
+    private final Map<ThreadKey, Long> byThread = new HashMap<>();
+    private final Map<StackKey, Long> byStack = new LinkedHashMap<>();
+    private final Map<FoldKey, Long> folded = new LinkedHashMap<>();
     private long events;
 
     void add(NamedEvent named) {
         events++;
         bySyscall.merge(named.syscall(), 1L, Long::sum);
-        byThread.merge(named.event().thread() + " (tid " + named.event().tid() + ")", 1L, Long::sum);
-        List<String> stack = new ArrayList<>();
-        stack.add(named.syscall());
-        stack.addAll(named.userStack());
-        byStack.merge(stack, 1L, Long::sum);
-        folded.merge(fold(named), 1L, Long::sum);
+        byThread.merge(new ThreadKey(named.event().thread(), named.event().tid()), 1L, Long::sum);
+        byStack.merge(new StackKey(named.syscall(), named.userStack()), 1L, Long::sum);
+        folded.merge(new FoldKey(named.event().thread(), named.userStack(), named.kernelStack()), 1L, Long::sum);
     }
 
     /** Root first: the thread, the user frames outermost first, then the kernel's; offsets dropped so calls merge. */
-    private static String fold(NamedEvent named) {
+    private static String fold(FoldKey stack) {
         List<String> frames = new ArrayList<>();
-        frames.add(named.event().thread());
-        named.userStack().reversed().forEach(frame -> frames.add(function(frame)));
-        named.kernelStack().reversed().forEach(frame -> frames.add(function(frame)));
+        frames.add(stack.thread());
+        stack.user().reversed().forEach(frame -> frames.add(function(frame)));
+        stack.kernel().reversed().forEach(frame -> frames.add(function(frame)));
         return frames.stream().map(frame -> frame.replace(';', ':').replace(' ', '_')).collect(Collectors.joining(";"));
     }
 
@@ -55,14 +65,27 @@ final class Summary {
         out.printf("eventloop-guardian: summary: %d blocking sleep%s, %d dropped%n", events, events == 1 ? "" : "s", dropped);
         if (events > 0) {
             out.println("  by syscall: " + ranked(bySyscall));
-            out.println("  by thread:  " + ranked(byThread));
+            Map<String, Long> threads = new HashMap<>();
+            byThread.forEach((thread, count) -> threads.merge(thread.name() + " (tid " + thread.tid() + ")", count, Long::sum));
+            out.println("  by thread:  " + ranked(threads));
             out.println("  top stacks (syscall, then user frames, innermost first):");
             byStack.entrySet().stream()
-                    .sorted(Map.Entry.<List<String>, Long>comparingByValue().reversed())
+                    .sorted(Map.Entry.<StackKey, Long>comparingByValue().reversed())
                     .limit(TOP_STACKS)
-                    .forEach(entry -> out.printf("    %5d  %s%n", entry.getValue(), String.join(" <- ", entry.getKey())));
+                    .forEach(entry -> out.printf("    %5d  %s%n", entry.getValue(), topStack(entry.getKey())));
         }
         out.flush();
+    }
+
+    private static String topStack(StackKey stack) {
+        List<String> frames = new ArrayList<>();
+        frames.add(stack.syscall());
+        List<String> user = stack.user();
+        frames.addAll(user.subList(0, Math.min(user.size(), TOP_STACK_FRAMES)));
+        if (user.size() > TOP_STACK_FRAMES) {
+            frames.add("... " + (user.size() - TOP_STACK_FRAMES) + " more");
+        }
+        return String.join(" <- ", frames);
     }
 
     private static String ranked(Map<String, Long> counts) {
@@ -74,7 +97,9 @@ final class Summary {
 
     void writeFolded(Writer out) {
         PrintWriter printer = new PrintWriter(out);
-        folded.forEach((stack, count) -> printer.println(stack + " " + count));
+        Map<String, Long> lines = new LinkedHashMap<>();
+        folded.forEach((stack, count) -> lines.merge(fold(stack), count, Long::sum));
+        lines.forEach((stack, count) -> printer.println(stack + " " + count));
         printer.flush();
     }
 

@@ -35,7 +35,6 @@ final class TextReport implements EventFormat {
         named.kernelStack().forEach(frame -> out.println("      " + frame));
         out.println("    user stack:");
         named.userStack().forEach(frame -> out.println("      " + frame));
-        out.flush();
     }
 
     @Override
@@ -44,7 +43,6 @@ final class TextReport implements EventFormat {
         out.printf("eventloop-guardian: %s pid %d tid %d (%s) woke from %s after %s%n",
                 TIME.format(WallClock.instant(event)), event.pid(), event.tid(), event.thread(), named.syscall(),
                 readable(nanos));
-        out.flush();
     }
 
     private static String length(NamedEvent named) {
@@ -68,6 +66,11 @@ final class TextReport implements EventFormat {
         }
         String digits = value >= 100 ? "%.0f" : value >= 10 ? "%.1f" : "%.2f";
         return String.format(java.util.Locale.ROOT, digits, value) + " " + units[unit];
+    }
+
+    @Override
+    public void flush() {
+        out.flush();
     }
 
     @Override

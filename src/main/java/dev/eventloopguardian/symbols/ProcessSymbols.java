@@ -86,6 +86,20 @@ public final class ProcessSymbols {
                 + (buildId != null ? " (build-id " + buildId + ")" : "");
     }
 
+    /**
+     * Whether {@code address} lies in executable memory of the process: where an instruction can
+     * be. A frame-pointer walk through code built without frame pointers goes on with whatever
+     * the stack held, and its first frame outside code marks where the stack stops being true.
+     */
+    public synchronized boolean isCode(long address) {
+        Mapping mapping = find(address);
+        if (mapping == null && System.nanoTime() - readAt > REFRESH_NANOS) {
+            readMaps();
+            mapping = find(address);
+        }
+        return mapping != null && mapping.executable();
+    }
+
     private static String kind(Mapping mapping) {
         String name = mapping.name();
         if (name.isEmpty()) {

@@ -27,12 +27,12 @@ class StormTest {
 
     @Test
     void everySleepOfAStormIsReportedOrCountedAsDroppedAndNothingFalls(@TempDir Path directory) throws Exception {
-        // Three threads sleep 50 µs at a time, as fast as they can, for 2.5 s, and count their sleeps.
+        // Three threads sleep 50 µs at a time, as fast as they can, for 3.5 s, and count their sleeps.
         String storm = String.join("\n",
                 "import threading, time",
                 "counts = []",
                 "def storm():",
-                "    n, end = 0, time.monotonic() + 2.5",
+                "    n, end = 0, time.monotonic() + 3.5",
                 "    while time.monotonic() < end:",
                 "        time.sleep(0.00005)",
                 "        n += 1",
@@ -47,7 +47,7 @@ class StormTest {
                 events.toString(), Python.executable(), "-c", storm)) {
             Thread.sleep(700); // the storm is on
             Linux.kill((int) running.pid(), SIGSTOP);
-            Thread.sleep(1000); // far more sleeps than the ring buffer holds
+            Thread.sleep(2000); // far more sleeps than the ring buffer holds (about 9,600)
             Linux.kill((int) running.pid(), SIGCONT);
             result = running.result();
         }
