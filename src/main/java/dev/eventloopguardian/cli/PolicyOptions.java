@@ -28,8 +28,8 @@ final class PolicyOptions {
     boolean noDefaults;
 
     @Option(names = "--signal", paramLabel = "SIGNAL",
-            description = "Signal sent to the thread: a name or number, e.g. ABRT, SIGKILL, 10 (default: ABRT, or none "
-                    + "with --report).")
+            description = "Signal sent to the thread: a name or number, e.g. ABRT, SIGKILL, 10 (default: ABRT; none "
+                    + "with --report and with attach, which only report unless --signal is given).")
     String signal;
 
     @Option(names = "--include-uninterruptible",

@@ -4,7 +4,10 @@ import dev.eventloopguardian.guard.AttachedProcess;
 import dev.eventloopguardian.guard.Guard;
 import dev.eventloopguardian.guard.GuardException;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Optional;
 
 /**
@@ -27,7 +30,7 @@ public final class AttachSession {
             try (AttachedProcess attached = guard.attachToProcess(pid)) {
                 if (!quiet) {
                     notes.printf("eventloop-guardian: attached to pid %d (%s), %d threads and those it creates; "
-                            + "Ctrl-C detaches%n", pid, name(target.get()), attached.threads());
+                            + "Ctrl-C detaches%n", pid, name(pid), attached.threads());
                     notes.flush();
                 }
                 reporter.reportWhile(() -> !stop.received() && target.get().isAlive());
@@ -43,7 +46,12 @@ public final class AttachSession {
         }
     }
 
-    private static String name(ProcessHandle process) {
-        return process.info().command().map(command -> command.substring(command.lastIndexOf('/') + 1)).orElse("?");
+    /** The process's name as the kernel knows it, as the events name its threads. */
+    private static String name(int pid) {
+        try {
+            return Files.readString(Path.of("/proc", Integer.toString(pid), "comm")).strip();
+        } catch (IOException e) {
+            return "?";
+        }
     }
 }
