@@ -34,19 +34,23 @@ if [[ -n $seed_runner ]]; then
   labels+=("seed runner")
   wrappers+=(seed_run)
 fi
-# Two placements. Free: the threads run where the scheduler puts them, usually one per CPU, and
-# a round trip is mostly cross-CPU wake-ups. Pinned to one CPU: a round trip is two context
-# switches and nothing else, the worst case for a guard that runs at each switch-out.
-cpu=$(($(nproc) - 1))
-placements=(free "one CPU")
-pins=("" "taskset -c $cpu")
+# Placements, pinned, because left to the scheduler the threads share a CPU in some runs and
+# not in others, and the rate jumps between two levels. Two CPUs: the main thread on one, the
+# partner on another, so a round trip is mostly cross-CPU wake-ups, as between an event loop and
+# its workers. One CPU: both on the same, so a round trip is two context switches and nothing
+# else, the worst case for a guard that runs at each switch-out.
+last_cpu=$(($(nproc) - 1))
+placements=() main_cpus=() partner_cpus=()
+if ((last_cpu > 0)); then
+  placements+=("two CPUs") main_cpus+=(0) partner_cpus+=("$last_cpu")
+fi
+placements+=("one CPU") main_cpus+=("$last_cpu") partner_cpus+=("$last_cpu")
 
-# rate WRAPPER PIN: round trips per second of one run.
+# rate CONFIGURATION PLACEMENT: round trips per second of one run.
 rate() {
-  local wrapper=() pin=() line
-  [[ -n $1 ]] && read -ra wrapper <<<"$1"
-  [[ -n $2 ]] && read -ra pin <<<"$2"
-  line=$("${wrapper[@]}" "${pin[@]}" "$scratch/pingpong" -d "$seconds")
+  local wrapper=() line
+  [[ -n ${wrappers[$1]} ]] && read -ra wrapper <<<"${wrappers[$1]}"
+  line=$("${wrapper[@]}" taskset -c "${main_cpus[$2]}" "$scratch/pingpong" -d "$seconds" -p "${partner_cpus[$2]}")
   per_second "$line"
 }
 
@@ -56,36 +60,46 @@ for ((round = 1; round <= rounds; round++)); do
   note "end-to-end pingpong: round $round of $rounds"
   for p in "${!placements[@]}"; do
     for c in "${!labels[@]}"; do
-      echo "$p $c $(rate "${wrappers[$c]}" "${pins[$p]}")" >>"$runs"
+      echo "$p $c $(rate "$c" "$p")" >>"$runs"
     done
   done
 done
 
-# median_rate PLACEMENT CONFIGURATION
-median_rate() {
-  awk -v p="$1" -v c="$2" '$1 == p && $2 == c { print $3 }' "$runs" | median
+# rates PLACEMENT CONFIGURATION: the rate of each run.
+rates() {
+  awk -v p="$1" -v c="$2" '$1 == p && $2 == c { print $3 }' "$runs"
+}
+# slowdown PLACEMENT CONFIGURATION: percent below unguarded (negative: above).
+slowdown() {
+  awk -v v="$(rates "$1" "$2" | median)" -v b="$(rates "$1" 0 | median)" 'BEGIN { printf "%.1f", 100 * (1 - v / b) }'
+}
+# said PERCENT: "N % below" or "N % above".
+said() {
+  awk -v d="$1" 'BEGIN { printf "%.1f %% %s", d < 0 ? -d : d, d < 0 ? "above" : "below" }'
 }
 
 echo "### Event-loop ping-pong"
 echo
-echo "Round trips per second of \`bench/workloads/pingpong.c\` (two threads waking each other"
-echo "through eventfds, each sleeping in \`epoll_wait\`; the main thread is the guarded one), each"
-echo "figure the median of $rounds runs of ${seconds} s, the configurations alternating run by run."
-echo "*Free*: the scheduler places the threads (on this $(nproc)-CPU machine, mostly one per CPU, so a"
-echo "round trip is mostly cross-CPU wake-ups). *One CPU*: both pinned to CPU $cpu with \`taskset\`, so a"
-echo "round trip is two context switches and nothing else: the worst case for a guard that runs at"
-echo "each switch-out."
+echo "Round trips per second of \`bench/workloads/pingpong.c\`: two threads waking each other through"
+echo "eventfds, each sleeping in \`epoll_wait\`; the main thread is the guarded one. Each figure is the"
+echo "median of $rounds runs of ${seconds} s, the configurations alternating run by run. The threads are pinned,"
+echo "since left to the scheduler they share a CPU in some runs and not in others. *Two CPUs*: main"
+echo "thread and partner on different CPUs, so a round trip is mostly cross-CPU wake-ups. *One CPU*:"
+echo "both on one, so a round trip is two context switches and nothing else, the worst case for a"
+echo "guard that runs at each switch-out. *Perf event only* is the guard's perf event"
+echo "(\`bench/workloads/perf-event-only.c\`) with no program attached."
 echo
-echo "| | ${placements[0]}: round trips/s | ratio | ${placements[1]}: round trips/s | ratio |"
-echo "|---|---:|---:|---:|---:|"
-# slowdown PLACEMENT CONFIGURATION: percent below unguarded (negative: above).
-slowdown() {
-  awk -v v="$(median_rate "$1" "$2")" -v b="$(median_rate "$1" 0)" 'BEGIN { printf "%.1f", 100 * (1 - v / b) }'
-}
+header="| |" rule="|---|"
+for p in "${!placements[@]}"; do
+  header+=" ${placements[$p]}: round trips/s | ratio |"
+  rule+="---:|---:|"
+done
+echo "$header"
+echo "$rule"
 for c in "${!labels[@]}"; do
   row="| ${labels[$c]} |"
   for p in "${!placements[@]}"; do
-    row+=$(awk -v v="$(median_rate "$p" "$c")" -v b="$(median_rate "$p" 0)" 'BEGIN { printf " %.0f | %.3f |", v, v / b }')
+    row+=$(awk -v v="$(rates "$p" "$c" | median)" -v b="$(rates "$p" 0 | median)" 'BEGIN { printf " %.0f | %.3f |", v, v / b }')
   done
   echo "$row"
 done
@@ -97,21 +111,25 @@ else
 fi
 echo
 
-# Noise, to judge the ratios by: the spread of the unguarded runs, lowest to highest, against
+# Noise, to judge the ratios by: the spread of the unguarded runs, highest minus lowest, against
 # their median.
-spread() {
-  awk -v p="$1" '$1 == p && $2 == 0 { print $3 }' "$runs" | sort -g |
-    awk -v m="$(median_rate "$1" 0)" '{ v[NR] = $1 } END { printf "%.1f", 100 * (v[NR] - v[1]) / m }'
-}
-echo "Run-to-run spread of the unguarded runs (highest minus lowest, against their median): $(spread 0) % free, $(spread 1) % on one CPU."
+spreads=()
+for p in "${!placements[@]}"; do
+  spreads+=("$(rates "$p" 0 | sort -g | awk -v m="$(rates "$p" 0 | median)" '{ v[NR] = $1 } END { printf "%.1f", 100 * (v[NR] - v[1]) / m }') % on ${placements[$p]}")
+done
+echo "Run-to-run spread of the unguarded runs (highest minus lowest, against their median): $(IFS=,; echo "${spreads[*]}" | sed 's/,/, /g')."
 echo
 
 # The target, for our default policy, with the share of the perf event alone beside it.
-awk -v f="$(slowdown 0 "$ours")" -v o="$(slowdown 1 "$ours")" -v pf="$(slowdown 0 "$perf_only")" -v po="$(slowdown 1 "$perf_only")" '
-  function said(loss) { return sprintf("%.1f %% %s", loss < 0 ? -loss : loss, loss < 0 ? "above" : "below") }
-  BEGIN {
-    printf "**Target: within 1 %% of unguarded.** Guarded by eventloop-guardian, the rate is %s unguarded with the threads free", said(f)
-    printf " (%s), and %s pinned to one CPU (%s). ", f <= 1 ? "met" : "**missed**", said(o), o <= 1 ? "met" : "**missed**"
-    printf "The perf event alone, with no program, is %s unguarded free and %s on one CPU: ", said(pf), said(po)
-    printf "that part is perf'"'"'s own work at each context switch, paid by any guard built on this event, the seed included.\n"
-  }'
+verdicts=() perf_shares=()
+for p in "${!placements[@]}"; do
+  loss=$(slowdown "$p" "$ours")
+  verdict="$(said "$loss") unguarded on ${placements[$p]} ("
+  verdict+=$(awk -v d="$loss" 'BEGIN { print (d <= 1 ? "met" : "**missed**") }')")"
+  verdicts+=("$verdict")
+  perf_shares+=("$(said "$(slowdown "$p" "$perf_only")") unguarded on ${placements[$p]}")
+done
+echo "**Target: within 1 % of unguarded.** Guarded by eventloop-guardian (default policy), the rate is"
+echo "$(IFS=,; echo "${verdicts[*]}" | sed 's/,/; /g'). The perf event alone, with no program, is"
+echo "$(IFS=,; echo "${perf_shares[*]}" | sed 's/,/; /g'): that part is perf's own work at each"
+echo "context switch of the guarded thread, paid by any guard built on this event, the seed included."

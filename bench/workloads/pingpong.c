@@ -5,8 +5,12 @@
 // main thread to sleep once, so the guard's program runs about once per round trip, and always
 // finds an allowed event-loop wait: the path every event loop takes all day.
 //
-//   pingpong -d SECONDS [-w]    run for a duration
-//   pingpong -n ROUNDTRIPS [-w] run a number of round trips
+//   pingpong -d SECONDS [-w] [-p CPU]    run for a duration
+//   pingpong -n ROUNDTRIPS [-w] [-p CPU] run a number of round trips
+//
+// -p CPU pins the partner thread to CPU (pin the main thread with taskset): left to the
+// scheduler, the two threads share a CPU in some runs and not in others, and the rate jumps
+// between two levels from run to run.
 //
 // Prints one line: "round_trips=N seconds=S per_second=R". With -w it then waits, in
 // epoll_wait, until stdin reaches end of file: the process (and the guard's program, which
@@ -86,19 +90,20 @@ static double now(void) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: pingpong -d SECONDS | -n ROUNDTRIPS [-w]\n");
+  fprintf(stderr, "usage: pingpong -d SECONDS | -n ROUNDTRIPS [-w] [-p CPU]\n");
   exit(64);
 }
 
 int main(int argc, char **argv) {
   double duration = 0;
   long long limit = 0;
-  int hold = 0, opt;
-  while ((opt = getopt(argc, argv, "d:n:w")) != -1) {
+  int hold = 0, partner_cpu = -1, opt;
+  while ((opt = getopt(argc, argv, "d:n:wp:")) != -1) {
     switch (opt) {
       case 'd': duration = atof(optarg); break;
       case 'n': limit = atoll(optarg); break;
       case 'w': hold = 1; break;
+      case 'p': partner_cpu = atoi(optarg); break;
       default: usage();
     }
   }
@@ -106,8 +111,17 @@ int main(int argc, char **argv) {
 
   main_inbox = inbox_open();
   partner_inbox = inbox_open();
+  // The partner starts on its CPU: set in its attributes, the main thread never migrates.
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  if (partner_cpu >= 0) {
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    CPU_SET(partner_cpu, &cpus);
+    if ((errno = pthread_attr_setaffinity_np(&attr, sizeof cpus, &cpus))) die("pthread_attr_setaffinity_np");
+  }
   pthread_t thread;
-  if ((errno = pthread_create(&thread, NULL, partner, NULL))) die("pthread_create");
+  if ((errno = pthread_create(&thread, &attr, partner, NULL))) die("pthread_create");
   pthread_setname_np(thread, "pp-partner");
 
   double start = now(), end = start + duration, stop;
