@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # the seed_* variables are read by the parts
 # The seed: the article's clang-built eBPF program and its C runner (libbpf), extracted from the
 # article's text and built at run time, so that no seed code lives in this repository.
 # Sourced after lib.sh and workloads.sh, not run.
@@ -67,10 +68,10 @@ seed_build() {
     return 1
   fi
 
-  cp "$dir/eventloop-guardian" "$scratch/seed-runner" && setcap cap_bpf,cap_perfmon+ep "$scratch/seed-runner" || {
+  if ! cp "$dir/eventloop-guardian" "$scratch/seed-runner" || ! setcap cap_bpf,cap_perfmon+ep "$scratch/seed-runner"; then
     seed_skip="could not give the seed's runner its file capabilities"
     return 1
-  }
+  fi
   # The runner opens its perf event after dropping its capabilities, which needs
   # perf_event_paranoid <= 1 (the default is 2).
   seed_old_paranoid=$(sysctl -n kernel.perf_event_paranoid)

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154 # bench_root, repo_root: from lib.sh
 # Building and running the workloads under bench/workloads. Sourced after lib.sh, not run.
 
 # Parts can also be run alone (bench/parts/launch), without bench/run's environment.

@@ -73,6 +73,13 @@ rates() {
 slowdown() {
   awk -v v="$(rates "$1" "$2" | median)" -v b="$(rates "$1" 0 | median)" 'BEGIN { printf "%.1f", 100 * (1 - v / b) }'
 }
+# join SEPARATOR ITEMS...
+join() {
+  local separator=$1 out=$2
+  shift 2
+  for item; do out+=$separator$item; done
+  echo "$out"
+}
 # said PERCENT: "N % below" or "N % above".
 said() {
   awk -v d="$1" 'BEGIN { printf "%.1f %% %s", d < 0 ? -d : d, d < 0 ? "above" : "below" }'
@@ -117,7 +124,7 @@ spreads=()
 for p in "${!placements[@]}"; do
   spreads+=("$(rates "$p" 0 | sort -g | awk -v m="$(rates "$p" 0 | median)" '{ v[NR] = $1 } END { printf "%.1f", 100 * (v[NR] - v[1]) / m }') % on ${placements[$p]}")
 done
-echo "Run-to-run spread of the unguarded runs (highest minus lowest, against their median): $(IFS=,; echo "${spreads[*]}" | sed 's/,/, /g')."
+echo "Run-to-run spread of the unguarded runs (highest minus lowest, against their median): $(join ", " "${spreads[@]}")."
 echo
 
 # The target, for our default policy, with the share of the perf event alone beside it.
@@ -130,6 +137,6 @@ for p in "${!placements[@]}"; do
   perf_shares+=("$(said "$(slowdown "$p" "$perf_only")") unguarded on ${placements[$p]}")
 done
 echo "**Target: within 1 % of unguarded.** Guarded by eventloop-guardian (default policy), the rate is"
-echo "$(IFS=,; echo "${verdicts[*]}" | sed 's/,/; /g'). The perf event alone, with no program, is"
-echo "$(IFS=,; echo "${perf_shares[*]}" | sed 's/,/; /g'): that part is perf's own work at each"
+echo "$(join "; " "${verdicts[@]}"). The perf event alone, with no program, is"
+echo "$(join "; " "${perf_shares[@]}"): that part is perf's own work at each"
 echo "context switch of the guarded thread, paid by any guard built on this event, the seed included."
