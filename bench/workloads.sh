@@ -21,10 +21,10 @@ build_pingpong() {
   cc -O2 -Wall -Wextra -pthread -o "$1/pingpong" "$bench_root/workloads/pingpong.c"
 }
 
-# build_perf_event_only DIR: compiles bench/workloads/perf-event-only.c to DIR/perf-event-only.
-build_perf_event_only() {
+# build_empty_guard DIR: compiles bench/workloads/empty-guard.c to DIR/empty-guard.
+build_empty_guard() {
   need cc:gcc
-  cc -O2 -Wall -Wextra -o "$1/perf-event-only" "$bench_root/workloads/perf-event-only.c"
+  cc -O2 -Wall -Wextra -o "$1/empty-guard" "$bench_root/workloads/empty-guard.c"
 }
 
 # per_second LINE: the rate in pingpong's result line (round_trips=N seconds=S per_second=R).

@@ -22,14 +22,14 @@ cleanup() {
 }
 trap cleanup EXIT
 build_pingpong "$scratch"
-build_perf_event_only "$scratch"
+build_empty_guard "$scratch"
 seed_build "$scratch" || note "the seed's figures are skipped: $seed_skip"
 
-# The guard's perf event without a program separates what perf itself costs at each context
-# switch from what the program costs.
-labels=(unguarded "perf event only, no program" "eventloop-guardian (default policy)")
-wrappers=("" "$scratch/perf-event-only" "$repo_root/eventloop-guardian -q")
-perf_only=1 ours=2
+# The guard's perf event with an empty program separates what the mechanism costs at each
+# context switch from what the policy's program adds.
+labels=(unguarded "perf event + empty program" "eventloop-guardian (default policy)")
+wrappers=("" "$scratch/empty-guard" "$repo_root/eventloop-guardian -q")
+empty=1 ours=2
 if [[ -n $seed_runner ]]; then
   labels+=("seed runner")
   wrappers+=(seed_run)
@@ -93,8 +93,8 @@ echo "median of $rounds runs of ${seconds} s, the configurations alternating run
 echo "since left to the scheduler they share a CPU in some runs and not in others. *Two CPUs*: main"
 echo "thread and partner on different CPUs, so a round trip is mostly cross-CPU wake-ups. *One CPU*:"
 echo "both on one, so a round trip is two context switches and nothing else, the worst case for a"
-echo "guard that runs at each switch-out. *Perf event only* is the guard's perf event"
-echo "(\`bench/workloads/perf-event-only.c\`) with no program attached."
+echo "guard that runs at each switch-out. *Perf event + empty program* is the guard's perf event with"
+echo "a program that only returns (\`bench/workloads/empty-guard.c\`): the mechanism without a policy."
 echo
 header="| |" rule="|---|"
 for p in "${!placements[@]}"; do
@@ -128,15 +128,16 @@ echo "Run-to-run spread of the unguarded runs (highest minus lowest, against the
 echo
 
 # The target, for our default policy, with the share of the perf event alone beside it.
-verdicts=() perf_shares=()
+verdicts=() floors=()
 for p in "${!placements[@]}"; do
   loss=$(slowdown "$p" "$ours")
   verdict="$(said "$loss") unguarded on ${placements[$p]} ("
   verdict+=$(awk -v d="$loss" 'BEGIN { print (d <= 1 ? "met" : "**missed**") }')")"
   verdicts+=("$verdict")
-  perf_shares+=("$(said "$(slowdown "$p" "$perf_only")") unguarded on ${placements[$p]}")
+  floors+=("$(said "$(slowdown "$p" "$empty")") unguarded on ${placements[$p]}")
 done
 echo "**Target: within 1 % of unguarded.** Guarded by eventloop-guardian (default policy), the rate is"
-echo "$(join "; " "${verdicts[@]}"). The perf event alone, with no program, is"
-echo "$(join "; " "${perf_shares[@]}"): that part is perf's own work at each"
-echo "context switch of the guarded thread, paid by any guard built on this event, the seed included."
+echo "$(join "; " "${verdicts[@]}"). The perf event with an empty program is"
+echo "$(join "; " "${floors[@]}"): that part is the mechanism's, perf's work at each"
+echo "context switch of the guarded thread and a program call, paid by any guard built on this event,"
+echo "the seed included."
