@@ -5,7 +5,9 @@
 #
 #   seed_build SCRATCH || note "seed skipped: $seed_skip"
 #   seed_run COMMAND...        COMMAND guarded by the seed's runner
-#   seed_restore               undo what seed_build changed (call it from an EXIT trap)
+#   seed_paranoid_low, seed_paranoid_restore
+#                              around a run of the runner that does not go through seed_run
+#   seed_restore               undo what the seed changed (call it from an EXIT trap)
 
 seed_article=${SEED_ARTICLE:-/work/shared/reference/wrangling-event-loops-with-perf-and-ebpf.txt}
 # Run by root, the runner drops its capabilities and execs; the exec gives root's back, the
@@ -17,7 +19,7 @@ seed_program=check_and_signal # its name in bpftool (the kernel keeps 15 charact
 seed_runner=""                # set by seed_build when the seed is ready
 seed_skip=""                  # otherwise, why the seed's figures are missing
 seed_root_status=""           # exit status of `sleep 0.1` under the seed run by root
-seed_old_paranoid=""
+seed_original_paranoid=""    # kernel.perf_event_paranoid before we lowered it
 
 # seed_extract START STOP: the article's lines from the line START up to (without) the first
 # line that begins with STOP, the prose after the listing.
@@ -26,9 +28,8 @@ seed_extract() {
 }
 
 # seed_build SCRATCH: builds the seed in $BENCH_OUT/seed, puts the runner with its file
-# capabilities in SCRATCH (which seed_user can enter), lets a process without capabilities
-# open a perf event on itself as the runner needs (perf_event_paranoid 1, restored by
-# seed_restore), and proves the runner guards: a guarded `sleep 0.1` must die of SIGABRT.
+# capabilities in SCRATCH (which seed_user can enter), and proves the runner guards: a guarded
+# `sleep 0.1` must die of SIGABRT.
 # Returns 1 with seed_skip set when any step fails. Called as a condition, so set -e is off
 # here: every step is checked.
 seed_build() {
@@ -72,10 +73,7 @@ seed_build() {
     seed_skip="could not give the seed's runner its file capabilities"
     return 1
   fi
-  # The runner opens its perf event after dropping its capabilities, which needs
-  # perf_event_paranoid <= 1 (the default is 2).
-  seed_old_paranoid=$(sysctl -n kernel.perf_event_paranoid)
-  ((seed_old_paranoid <= 1)) || sysctl -qw kernel.perf_event_paranoid=1
+  seed_original_paranoid=$(sysctl -n kernel.perf_event_paranoid)
   seed_runner=$scratch/seed-runner
 
   # Guarded, `sleep` sleeps in clock_nanosleep and is stopped: 128 + SIGABRT (6).
@@ -97,15 +95,26 @@ seed_build() {
 # groups; the runner gets its capabilities from the file. No core dumps: a stopped command is
 # an expected result here.
 seed_run() {
+  local status=0
+  seed_paranoid_low
   (
     ulimit -c 0
     exec setpriv --reuid="$seed_user" --regid="$(id -g "$seed_user")" --clear-groups -- "$seed_runner" "$@"
-  )
+  ) || status=$?
+  seed_paranoid_restore
+  return "$status"
+}
+
+# The runner opens its perf event after dropping its capabilities, which needs
+# kernel.perf_event_paranoid <= 1 (the default is 2). It is a machine-wide setting that others'
+# tests may look at, so it is lowered only while the seed runs.
+seed_paranoid_low() {
+  ((seed_original_paranoid <= 1)) || sysctl -qw kernel.perf_event_paranoid=1
+}
+seed_paranoid_restore() {
+  [[ -z $seed_original_paranoid ]] || sysctl -qw kernel.perf_event_paranoid="$seed_original_paranoid"
 }
 
 seed_restore() {
-  if [[ -n $seed_old_paranoid ]]; then
-    sysctl -qw kernel.perf_event_paranoid="$seed_old_paranoid"
-    seed_old_paranoid=""
-  fi
+  seed_paranoid_restore
 }
