@@ -125,6 +125,7 @@ for p in "${!placements[@]}"; do
   spreads+=("$(rates "$p" 0 | sort -g | awk -v m="$(rates "$p" 0 | median)" '{ v[NR] = $1 } END { printf "%.1f", 100 * (v[NR] - v[1]) / m }') % on ${placements[$p]}")
 done
 echo "Run-to-run spread of the unguarded runs (highest minus lowest, against their median): $(join ", " "${spreads[@]}")."
+load_line
 echo
 
 # The target, for our default policy, with the share of the perf event alone beside it.
