@@ -13,6 +13,8 @@ set boxwidth 0.6
 set grid ytics
 set xtics rotate by 20 right noenhanced
 set key off
+set lmargin 16   # room for the first label, which leans left
+set bmargin 7
 set linetype 1 lc rgb "#3b75af"
 set linetype 2 lc rgb "#d9822b"
 set linetype 3 lc rgb "#9a9a9a"
