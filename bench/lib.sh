@@ -5,16 +5,23 @@ bench_root=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 repo_root=${bench_root%/bench}
 
 # need COMMAND:PACKAGE... installs the Debian packages whose command is missing (once per run).
+# COMMAND may be an absolute path instead, for packages without a command (headers, libraries).
 need() {
-  local missing=() pair
+  local missing=() pair what
   for pair in "$@"; do
-    command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+    what=${pair%%:*}
+    if [[ $what == /* ]]; then
+      [[ -e $what ]] || missing+=("${pair#*:}")
+    else
+      command -v "$what" >/dev/null || missing+=("${pair#*:}")
+    fi
   done
   ((${#missing[@]})) || return 0
   if [[ ! -f /tmp/.bench-apt-updated ]]; then
     apt-get update -qq && touch /tmp/.bench-apt-updated
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  # Others may be installing on a shared machine: wait for dpkg's lock rather than fail.
+  DEBIAN_FRONTEND=noninteractive apt-get install -o DPkg::Lock::Timeout=600 -y -qq "${missing[@]}" >/dev/null
 }
 
 # median of the numbers on stdin, one per line.
