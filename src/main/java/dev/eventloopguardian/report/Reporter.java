@@ -20,6 +20,8 @@ import java.util.function.BooleanSupplier;
  */
 final class Reporter implements AutoCloseable {
     private static final Duration POLL = Duration.ofMillis(100);
+    /** How long records gather after a batch; reports come at most this much later. */
+    private static final Duration BATCH = Duration.ofMillis(2);
 
     private final Guard guard;
     private final ReportSettings settings;
@@ -80,14 +82,28 @@ final class Reporter implements AutoCloseable {
     /** Reports events as they come while {@code running} says so, then what is left in the ring buffer. */
     void reportWhile(BooleanSupplier running) {
         while (running.getAsBoolean()) {
-            events.poll(sleeps.waiting() ? OpenSleeps.CHECK_INTERVAL : POLL);
+            int records = events.poll(sleeps.waiting() ? OpenSleeps.CHECK_INTERVAL : POLL);
             sleeps.check();
             format.flush();
+            if (records > 0) {
+                // The kernel wakes us for a record only when we had read everything before it: in a
+                // storm, each record would cost a wake-up. Letting records gather for a moment makes
+                // one wake-up and one write serve many; an idle session still sleeps in poll.
+                sleepQuietly(BATCH);
+            }
         }
         events.consume();
         sleeps.check();
         sleeps.passOnTheRest();
         format.flush();
+    }
+
+    private static void sleepQuietly(Duration duration) {
+        try {
+            Thread.sleep(duration);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Prints the summary and the drop count, and writes the folded stacks if asked. */
