@@ -27,6 +27,12 @@ build_empty_guard() {
   cc -O2 -Wall -Wextra -o "$1/empty-guard" "$bench_root/workloads/empty-guard.c"
 }
 
+# build_storm DIR: compiles bench/workloads/storm.c to DIR/storm.
+build_storm() {
+  need cc:gcc
+  cc -O2 -Wall -Wextra -pthread -o "$1/storm" "$bench_root/workloads/storm.c"
+}
+
 # The 1-minute load average. The parts print it at their start and end: on a machine shared with
 # others' tests, figures taken under load are not comparable with quiet ones. It counts the
 # benchmarks' own work too (pingpong keeps about one CPU busy, and the average lags a minute).

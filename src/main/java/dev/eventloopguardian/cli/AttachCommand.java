@@ -1,5 +1,6 @@
 package dev.eventloopguardian.cli;
 
+import dev.eventloopguardian.guard.AttachedProcess;
 import dev.eventloopguardian.guard.Guard;
 import dev.eventloopguardian.guard.GuardProgram;
 import dev.eventloopguardian.guard.Policy;
@@ -12,8 +13,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "attach",
@@ -72,9 +71,7 @@ final class AttachCommand implements Callable<Integer> {
             if (pid == Linux.pid()) {
                 throw new UsageException("--pid " + pid + " is eventloop-guardian itself");
             }
-            if (!Files.isDirectory(Path.of("/proc", Integer.toString(pid)))) {
-                throw new UsageException("--pid " + pid + ": no process has pid " + pid + " (see pgrep, pidof)");
-            }
+            AttachedProcess.requireAttachable(pid);
             GuardProgram.validate(policy, SyscallTable.of(Arch.current()));
             try (Guard guard = Guard.load(policy, policyOptions.btf)) {
                 return reportOptions.run(err, settings -> AttachSession.run(guard, pid, settings, quiet));

@@ -40,7 +40,7 @@ public final class AttachedProcess implements AutoCloseable {
     }
 
     static AttachedProcess attach(int programFd, int pid) throws GuardException {
-        refuseKernelThread(pid);
+        requireAttachable(pid);
         Map<Integer, PerfEvent> events = new LinkedHashMap<>();
         try {
             for (int listing = 0; listing < MAX_LISTINGS; listing++) {
@@ -98,12 +98,17 @@ public final class AttachedProcess implements AutoCloseable {
         }
     }
 
-    private static void refuseKernelThread(int pid) throws GuardException {
+    /**
+     * Refuses a pid that is no process, or a kernel thread (no user-space syscalls to guard):
+     * cheap, so that a mistyped pid is told before anything is loaded.
+     */
+    public static void requireAttachable(int pid) throws GuardException {
         String stat;
         try {
             stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
         } catch (IOException e) {
-            throw new GuardException(GuardException.Kind.NO_SUCH_PROCESS, "no process has pid " + pid, null, e);
+            throw new GuardException(GuardException.Kind.NO_SUCH_PROCESS, "no process has pid " + pid
+                    + " (see pgrep, pidof)", null, e);
         }
         // Fields after the name, which may hold spaces: state, ppid, pgrp, session, tty_nr, tpgid, flags.
         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");

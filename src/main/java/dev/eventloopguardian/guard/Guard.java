@@ -35,7 +35,10 @@ public final class Guard implements AutoCloseable {
               - or grant the capabilities to the JDK's java binary:
                   sudo setcap cap_bpf,cap_perfmon+ep "$(readlink -f "$(command -v java)")\"""";
 
-    /** 1 MiB holds about 1200 events: a burst of that many sleeps between two reads loses none. */
+    /**
+     * 8 MiB holds about 9600 events: a pause of the reader (start-up, a slow terminal) that long
+     * loses none. At 1 MiB, the reader's start-up pause lost events at rates it otherwise keeps up with.
+     */
     static final int RING_BUFFER_BYTES = 8 << 20;
 
     private final Program program;

@@ -22,10 +22,8 @@ public final class AttachSession {
     /** Reports on {@code pid} as {@code settings} say; returns 0 once detached. */
     public static int run(Guard guard, int pid, ReportSettings settings, boolean quiet) throws GuardException {
         PrintWriter notes = settings.notes();
+        // Taken before attaching, so that a pid reused after the process exits is not taken for it.
         Optional<ProcessHandle> target = ProcessHandle.of(pid);
-        if (target.isEmpty()) {
-            throw new GuardException(GuardException.Kind.NO_SUCH_PROCESS, "no process has pid " + pid);
-        }
         try (Reporter reporter = Reporter.open(guard, settings); StopSignals stop = StopSignals.install()) {
             try (AttachedProcess attached = guard.attachToProcess(pid)) {
                 if (!quiet) {
@@ -33,7 +31,7 @@ public final class AttachSession {
                             + "Ctrl-C detaches%n", pid, name(pid), attached.threads());
                     notes.flush();
                 }
-                reporter.reportWhile(() -> !stop.received() && target.get().isAlive());
+                reporter.reportWhile(() -> !stop.received() && target.map(ProcessHandle::isAlive).orElse(false));
             }
             if (!quiet) {
                 notes.println(stop.received()

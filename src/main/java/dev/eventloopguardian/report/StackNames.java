@@ -29,11 +29,6 @@ final class StackNames {
     /** Enough for every process of a busy session at once; a forking workload cycles through. */
     private static final int PROCESSES_KEPT = 64;
 
-    StackNames(SyscallTable syscalls, KernelSymbols kernel) {
-        this.syscalls = syscalls;
-        this.kernel = kernel;
-    }
-
     /** Stacks named lately, by process image and addresses: a storm repeats a few stacks, each named once. */
     private final Map<RawStacks, Named> named = new LinkedHashMap<>(256, 0.75f, true) {
         @Override
@@ -58,6 +53,11 @@ final class StackNames {
     }
 
     private record Named(List<String> kernel, List<String> user) {
+    }
+
+    StackNames(SyscallTable syscalls, KernelSymbols kernel) {
+        this.syscalls = syscalls;
+        this.kernel = kernel;
     }
 
     /** All the names of one event, resolved once for every consumer. */

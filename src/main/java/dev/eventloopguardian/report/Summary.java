@@ -21,6 +21,10 @@ final class Summary {
     // Keys hold the named stacks as they are (StackNames shares them between events of a stack), so
     // that counting an event allocates next to nothing; they are turned into text at the end.
     private record ThreadKey(String name, int tid) {
+        @Override
+        public String toString() {
+            return name + " (tid " + tid + ")";
+        }
     }
 
     private record StackKey(String syscall, List<String> user) {
@@ -65,9 +69,7 @@ final class Summary {
         out.printf("eventloop-guardian: summary: %d blocking sleep%s, %d dropped%n", events, events == 1 ? "" : "s", dropped);
         if (events > 0) {
             out.println("  by syscall: " + ranked(bySyscall));
-            Map<String, Long> threads = new HashMap<>();
-            byThread.forEach((thread, count) -> threads.merge(thread.name() + " (tid " + thread.tid() + ")", count, Long::sum));
-            out.println("  by thread:  " + ranked(threads));
+            out.println("  by thread:  " + ranked(byThread));
             out.println("  top stacks (syscall, then user frames, innermost first):");
             byStack.entrySet().stream()
                     .sorted(Map.Entry.<StackKey, Long>comparingByValue().reversed())
@@ -88,9 +90,11 @@ final class Summary {
         return String.join(" <- ", frames);
     }
 
-    private static String ranked(Map<String, Long> counts) {
+    /** Most first, ties in the order of the keys' text. */
+    private static <K> String ranked(Map<K, Long> counts) {
         return counts.entrySet().stream()
-                .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
+                .sorted(Map.Entry.<K, Long>comparingByValue().reversed()
+                        .thenComparing(entry -> entry.getKey().toString()))
                 .map(entry -> entry.getKey() + " " + entry.getValue())
                 .collect(Collectors.joining(", "));
     }

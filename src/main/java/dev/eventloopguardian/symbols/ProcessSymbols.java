@@ -58,11 +58,7 @@ public final class ProcessSymbols {
 
     /** A name for the user-space instruction at {@code address}; see the class comment for the forms. */
     public synchronized String resolve(long address) {
-        Mapping mapping = find(address);
-        if (mapping == null && System.nanoTime() - readAt > REFRESH_NANOS) {
-            readMaps();
-            mapping = find(address);
-        }
+        Mapping mapping = mappingAt(address);
         if (mapping == null) {
             return SortedAddresses.hex(address);
         }
@@ -92,12 +88,18 @@ public final class ProcessSymbols {
      * the stack held, and its first frame outside code marks where the stack stops being true.
      */
     public synchronized boolean isCode(long address) {
+        Mapping mapping = mappingAt(address);
+        return mapping != null && mapping.executable();
+    }
+
+    /** The mapping that holds {@code address}, reading the map again if it may be stale; null if none. */
+    private Mapping mappingAt(long address) {
         Mapping mapping = find(address);
         if (mapping == null && System.nanoTime() - readAt > REFRESH_NANOS) {
             readMaps();
             mapping = find(address);
         }
-        return mapping != null && mapping.executable();
+        return mapping;
     }
 
     private static String kind(Mapping mapping) {
