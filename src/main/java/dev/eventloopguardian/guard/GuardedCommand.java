@@ -108,26 +108,46 @@ public final class GuardedCommand {
     }
 
     /**
-     * Arms {@code guard} on this thread, switches to the {@code --user} account, marks our own
-     * descriptors close-on-exec and execs. Returns only by throwing: exec failed, and COMMAND
-     * did not run.
+     * Arms {@code guard} on this thread, hands the guard to a {@link GuardKeeper} (still as
+     * ourselves, so that a COMMAND run as another user cannot stop it), switches to the
+     * {@code --user} account and execs. Returns only by throwing: exec failed, and COMMAND did
+     * not run (a keeper already started leaves with this process).
      */
     public void exec(Guard guard, boolean allThreads) throws GuardException, Executable.NotRunnable {
-        PerfEvent event = guard.armCurrentThreadForExec(allThreads);
+        GuardKeeper keeper = GuardKeeper.prepare();
+        PerfEvent event;
         try {
-            runAs.ifPresent(Linux::becomeUser);
-        } catch (SyscallException e) {
-            event.close();
-            throw new GuardException(GuardException.Kind.PERMISSION, "cannot switch to user " + runAs.get().name() + ": "
-                    + e.getMessage());
+            event = guard.armCurrentThreadForExec(allThreads);
+        } catch (GuardException | RuntimeException e) {
+            keeper.cancel();
+            throw e;
         }
-        refuseWhatExecWouldUnguard();
+        try {
+            // COMMAND inherits this thread's signal mask, the keeper and COMMAND every descriptor
+            // that is not close-on-exec; nothing opened from here on stays open.
+            Linux.resetSignalMask();
+            Linux.closeOnExecFrom(3, event.fd());
+            keeper.keep(event);
+            switchUser();
+            refuseWhatExecWouldUnguard();
+        } catch (GuardException | Executable.NotRunnable | RuntimeException e) {
+            keeper.cancel();
+            event.close();
+            throw e;
+        }
         forgetJvmPerfData();
-        Linux.resetSignalMask();
-        Linux.closeOnExecFrom(3, event.fd());
         SyscallException failure = Linux.execve(executable.path().toString(), argv, userEnvironment());
         event.close();
         throw notRunnable(failure);
+    }
+
+    private void switchUser() throws GuardException {
+        try {
+            runAs.ifPresent(Linux::becomeUser);
+        } catch (SyscallException e) {
+            throw new GuardException(GuardException.Kind.PERMISSION, "cannot switch to user " + runAs.get().name() + ": "
+                    + e.getMessage());
+        }
     }
 
     /**
@@ -170,6 +190,7 @@ public final class GuardedCommand {
     public void rehearse(Guard guard, boolean allThreads) throws GuardException, Executable.NotRunnable {
         try (PerfEvent event = guard.armCurrentThreadForExec(allThreads)) {
             checkGuardable();
+            GuardKeeper.shell();
         }
     }
 

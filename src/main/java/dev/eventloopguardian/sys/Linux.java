@@ -184,6 +184,57 @@ public final class Linux {
         }
     }
 
+    /**
+     * A pipe whose descriptors survive exec: {@code [read end, write end]}. For a child that
+     * needs a descriptor nobody ever writes to, so that a read on it only ever times out.
+     */
+    public static int[] inheritablePipe() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fds = arena.allocate(JAVA_INT, 2);
+            syscall(Nr.PIPE2, fds.address(), 0, 0);
+            return fds.toArray(JAVA_INT);
+        }
+    }
+
+    /**
+     * Starts {@code path} as a child of this process with our environment, every descriptor that
+     * is not close-on-exec, and the calling thread's signal mask, and returns its pid. glibc's
+     * {@code posix_spawn} forks with {@code CLONE_VM|CLONE_VFORK}, which is safe from a JVM,
+     * where a plain fork is not; it is bound on first use, off the paths that do not spawn.
+     */
+    public static int spawn(String path, List<String> argv) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pid = arena.allocate(JAVA_INT);
+            int error = (int) Spawn.POSIX_SPAWN.invokeExact(pid, arena.allocateFrom(path), MemorySegment.NULL,
+                    MemorySegment.NULL, cStrings(arena, argv), environ());
+            if (error != 0) {
+                throw new SyscallException("posix_spawn", error); // it returns the error number, errno is untouched
+            }
+            return pid.get(JAVA_INT, 0);
+        } catch (SyscallException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError("posix_spawn downcall failed", t);
+        }
+    }
+
+    /** Waits for child {@code pid} to end, reaps it, and returns its wait status. */
+    public static int waitForChild(int pid) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment status = arena.allocate(JAVA_INT);
+            while (true) {
+                try {
+                    syscall(Nr.WAIT4, pid, status.address(), 0, 0, 0, 0);
+                    return status.get(JAVA_INT, 0);
+                } catch (SyscallException e) {
+                    if (!e.is(Errno.EINTR)) {
+                        throw e;
+                    }
+                }
+            }
+        }
+    }
+
     private static MemorySegment environ() {
         return LINKER.defaultLookup().find("environ")
                 .orElseThrow(() -> new UnsatisfiedLinkError("libc has no environ"))
@@ -348,6 +399,17 @@ public final class Linux {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read the page size from /proc/self/auxv", e);
             }
+        }
+    }
+
+    /** posix_spawn(3), bound on first use: only the guarded exec spawns. */
+    private static final class Spawn {
+        // int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
+        //                 const posix_spawnattr_t *attributes, char *const argv[], char *const envp[])
+        static final MethodHandle POSIX_SPAWN = downcall("posix_spawn",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+
+        private Spawn() {
         }
     }
 

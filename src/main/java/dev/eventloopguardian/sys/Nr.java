@@ -15,6 +15,7 @@ enum Nr {
     IOCTL(16, 29),
     GETPID(39, 172),
     EXECVE(59, 221),
+    WAIT4(61, 260),
     KILL(62, 129),
     FCNTL(72, 25),
     GETUID(102, 174),
@@ -29,6 +30,7 @@ enum Nr {
     GETTID(186, 178),
     GETXATTR(191, 8),
     PPOLL(271, 73),
+    PIPE2(293, 59),
     PERF_EVENT_OPEN(298, 241),
     BPF(321, 280),
     CLOSE_RANGE(436, 436);
