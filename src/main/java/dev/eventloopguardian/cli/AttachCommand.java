@@ -5,7 +5,6 @@ import dev.eventloopguardian.guard.Guard;
 import dev.eventloopguardian.guard.GuardProgram;
 import dev.eventloopguardian.guard.Policy;
 import dev.eventloopguardian.guard.SyscallTable;
-import dev.eventloopguardian.report.AttachSession;
 import dev.eventloopguardian.sys.Arch;
 import dev.eventloopguardian.sys.Linux;
 import picocli.CommandLine;

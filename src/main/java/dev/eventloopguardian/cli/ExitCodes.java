@@ -14,6 +14,11 @@ public final class ExitCodes {
     public static final int UNSUPPORTED = 69;
     /** The verifier rejected our program, or another internal error: a bug to report. */
     public static final int INTERNAL = 70;
+    /**
+     * With {@code --report} or {@code attach}: the report could not be written in full (a full
+     * disk, a reader gone away) while COMMAND's own status was 0; sysexits' EX_IOERR.
+     */
+    public static final int REPORT_INCOMPLETE = 74;
     /** COMMAND would run unguarded after exec (set-user-ID, file capabilities, unreadable). */
     public static final int UNGUARDABLE = 75;
     /** Missing CAP_BPF / CAP_PERFMON, or perf_event_paranoid too strict. */

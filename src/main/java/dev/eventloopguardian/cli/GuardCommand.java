@@ -6,7 +6,6 @@ import dev.eventloopguardian.guard.GuardProgram;
 import dev.eventloopguardian.guard.GuardedCommand;
 import dev.eventloopguardian.guard.Policy;
 import dev.eventloopguardian.guard.SyscallTable;
-import dev.eventloopguardian.report.ReportSession;
 import dev.eventloopguardian.sys.Arch;
 import dev.eventloopguardian.sys.Linux;
 import picocli.CommandLine;

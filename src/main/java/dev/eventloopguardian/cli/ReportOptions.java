@@ -1,11 +1,16 @@
 package dev.eventloopguardian.cli;
 
 import dev.eventloopguardian.report.ReportSettings;
+import dev.eventloopguardian.text.IoReason;
 import picocli.CommandLine.Option;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,16 +55,29 @@ final class ReportOptions {
         // stderr stays open for our own messages: only the files we create are closed here.
         try (Writer events = output == null ? null : create("--output", output);
              Writer stacks = folded == null ? null : create("--folded", folded)) {
-            return session.run(new ReportSettings(format, events == null ? err : events, err, Optional.ofNullable(stacks),
+            ReportSettings.Destination eventsTo = events == null ? new ReportSettings.Destination("stderr", stderr())
+                    : new ReportSettings.Destination("--output " + output, events);
+            return session.run(new ReportSettings(format, eventsTo, err,
+                    Optional.ofNullable(stacks).map(writer -> new ReportSettings.Destination("--folded " + folded, writer)),
                     minDuration));
         }
+    }
+
+    /**
+     * Events on stderr go through a writer of their own, not the notes' {@code PrintWriter}, which
+     * would swallow a failure (a reader gone away) and its reason.
+     */
+    private static Writer stderr() {
+        return new OutputStreamWriter(new FileOutputStream(FileDescriptor.err), StandardCharsets.UTF_8);
     }
 
     private static Writer create(String option, Path file) throws UsageException {
         try {
             return Files.newBufferedWriter(file);
         } catch (IOException e) {
-            throw new UsageException(option + " " + file + ": cannot create it (" + e.getMessage() + ")");
+            throw new UsageException(option + " " + file + ": cannot create it: " + IoReason.of(e)
+                    + "; give a file you can write, e.g. " + option + " ./" + (option.equals("--folded") ? "stacks.folded"
+                    : "events.txt"));
         }
     }
 }

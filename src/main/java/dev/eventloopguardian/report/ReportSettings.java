@@ -12,8 +12,16 @@ import java.util.Optional;
  * summary to {@code notes}, folded stacks to {@code folded} at the end, and only sleeps that
  * last {@code minDuration} or longer. The writers belong to the caller.
  */
-public record ReportSettings(String format, Writer events, PrintWriter notes, Optional<Writer> folded,
+public record ReportSettings(String format, Destination events, PrintWriter notes, Optional<Destination> folded,
                              Duration minDuration) {
+    /** Where part of the report goes, and how to name it in a message ("stderr", "--output FILE"). */
+    public record Destination(String name, Writer writer) {
+        public Destination {
+            Objects.requireNonNull(name);
+            Objects.requireNonNull(writer);
+        }
+    }
+
     /** The output formats, for option validation and help. */
     public static final List<String> FORMATS = EventFormat.NAMES;
 

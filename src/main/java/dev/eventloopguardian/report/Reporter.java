@@ -17,8 +17,13 @@ import java.util.function.BooleanSupplier;
  * The reading side of every report session, whatever it guards: takes the guard's events from
  * the ring buffer, names their stacks, holds them until their sleep ends, writes them in
  * the chosen format and counts them for the summary printed at the end.
+ *
+ * <p>It never throws for a destination it cannot write to: a report that goes nowhere must not
+ * end the session, which would leave what it watches unwatched. It says once, in the notes,
+ * what it could not write and why, goes on counting, and {@link #finish} says whether the
+ * report is complete.
  */
-final class Reporter implements AutoCloseable {
+public final class Reporter implements AutoCloseable {
     private static final Duration POLL = Duration.ofMillis(100);
     /** How long records gather after a batch; reports come at most this much later. */
     private static final Duration BATCH = Duration.ofMillis(2);
@@ -26,21 +31,25 @@ final class Reporter implements AutoCloseable {
     private final Guard guard;
     private final ReportSettings settings;
     private final Summary summary = new Summary();
+    private final ReportOutput output;
     private final EventFormat format;
     private final OpenSleeps sleeps;
     private final RingBuffer events;
+    private boolean failureNoted;
 
     private Reporter(Guard guard, ReportSettings settings) throws GuardException {
         this.guard = guard;
         this.settings = settings;
         StackNames names = new StackNames(SyscallTable.of(Arch.current()), KernelSymbols.kallsyms());
         names.warmUp();
-        this.format = EventFormat.named(settings.format(), settings.events());
+        this.output = new ReportOutput(settings.events().name(), settings.events().writer());
+        this.format = EventFormat.named(settings.format(), output);
         this.sleeps = new OpenSleeps(settings.minDuration(), new OpenSleeps.Output() {
             @Override
             public void sleep(NamedEvent named) {
                 summary.add(named);
                 format.write(named);
+                output.eventWritten();
             }
 
             @Override
@@ -67,7 +76,7 @@ final class Reporter implements AutoCloseable {
     }
 
     /** Starts reading {@code guard}'s events; attach the guard to its threads next. */
-    static Reporter open(Guard guard, ReportSettings settings) throws GuardException {
+    public static Reporter open(Guard guard, ReportSettings settings) throws GuardException {
         return new Reporter(guard, settings);
     }
 
@@ -80,11 +89,12 @@ final class Reporter implements AutoCloseable {
     }
 
     /** Reports events as they come while {@code running} says so, then what is left in the ring buffer. */
-    void reportWhile(BooleanSupplier running) {
+    public void reportWhile(BooleanSupplier running) {
         while (running.getAsBoolean()) {
             int records = events.poll(sleeps.waiting() ? OpenSleeps.CHECK_INTERVAL : POLL);
             sleeps.check();
             format.flush();
+            noteFailureOnce();
             if (records > 0) {
                 // The kernel wakes us for a record only when we had read everything before it: in a
                 // storm, each record would cost a wake-up. Letting records gather for a moment makes
@@ -96,6 +106,17 @@ final class Reporter implements AutoCloseable {
         sleeps.check();
         sleeps.passOnTheRest();
         format.flush();
+        noteFailureOnce();
+    }
+
+    private void noteFailureOnce() {
+        if (!failureNoted && !output.intact()) {
+            failureNoted = true;
+            PrintWriter notes = settings.notes();
+            notes.println("eventloop-guardian: " + output.failure().orElseThrow() + "; the guard goes on, and the events "
+                    + "that could not be written are counted");
+            notes.flush();
+        }
     }
 
     private static void sleepQuietly(Duration duration) {
@@ -106,8 +127,12 @@ final class Reporter implements AutoCloseable {
         }
     }
 
-    /** Prints the summary and the drop count, and writes the folded stacks if asked. */
-    void finish() throws GuardException {
+    /**
+     * Prints the summary and the drop count, and writes the folded stacks if asked. Returns
+     * whether the report is complete: every event and the folded stacks were written where the
+     * settings said (events the kernel dropped in a storm are counted, and do not make it so).
+     */
+    public boolean finish() throws GuardException {
         PrintWriter notes = settings.notes();
         long dropped = guard.droppedEvents();
         summary.print(notes, dropped);
@@ -120,8 +145,23 @@ final class Reporter implements AutoCloseable {
             notes.println("eventloop-guardian: " + endsDropped + " sleeps were reported without their length: the ring "
                     + "buffer had no room for their end");
         }
+        boolean complete = output.intact();
+        if (!complete) {
+            notes.println("eventloop-guardian: the report is incomplete: " + output.lostEvents() + " of " + summary.events()
+                    + " events were not written (" + output.failure().orElseThrow() + ")");
+        }
+        if (settings.folded().isPresent()) {
+            ReportSettings.Destination destination = settings.folded().get();
+            ReportOutput folded = new ReportOutput(destination.name(), destination.writer());
+            summary.writeFolded(folded);
+            folded.flush();
+            if (!folded.intact()) {
+                complete = false;
+                notes.println("eventloop-guardian: the folded stacks were not written (" + folded.failure().orElseThrow() + ")");
+            }
+        }
         notes.flush();
-        settings.folded().ifPresent(summary::writeFolded);
+        return complete;
     }
 
     @Override

@@ -1,4 +1,4 @@
-package dev.eventloopguardian.report;
+package dev.eventloopguardian.cli;
 
 import sun.misc.Signal;
 import sun.misc.SignalHandler;

@@ -1,9 +1,11 @@
-package dev.eventloopguardian.report;
+package dev.eventloopguardian.cli;
 
 import dev.eventloopguardian.guard.Guard;
 import dev.eventloopguardian.guard.GuardException;
 import dev.eventloopguardian.guard.GuardedCommand;
 import dev.eventloopguardian.perf.PerfEvent;
+import dev.eventloopguardian.report.ReportSettings;
+import dev.eventloopguardian.report.Reporter;
 import dev.eventloopguardian.sys.Executable;
 import dev.eventloopguardian.sys.Linux;
 
@@ -20,7 +22,7 @@ import java.util.List;
  * to it while it is stopped, with {@code enable_on_exec}, and let it go, so COMMAND is guarded
  * from its first instruction and the shell before it never is.
  */
-public final class ReportSession {
+final class ReportSession {
     private static final int SIGCONT = 18;
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
 
@@ -29,9 +31,12 @@ public final class ReportSession {
 
     /**
      * Runs {@code command} with {@code guard} reporting as {@code settings} say; returns its exit
-     * status as a shell reports it (128 + N when killed by signal N).
+     * status as a shell reports it (128 + N when killed by signal N), or
+     * {@link ExitCodes#REPORT_INCOMPLETE} when it exited 0 but the report could not be written
+     * in full. Once COMMAND runs, nothing here stops it: not a report that cannot be written,
+     * not a failure of ours.
      */
-    public static int run(Guard guard, GuardedCommand command, boolean allThreads, ReportSettings settings)
+    static int run(Guard guard, GuardedCommand command, boolean allThreads, ReportSettings settings)
             throws GuardException, Executable.NotRunnable, IOException, InterruptedException {
         command.checkGuardable();
         List<String> stub = new ArrayList<>();
@@ -44,18 +49,33 @@ public final class ReportSession {
             ProcessBuilder launcher = new ProcessBuilder(stub).inheritIO();
             launcher.environment().putAll(command.userEnvironment());
             Process child = launcher.start();
+            PerfEvent event;
             try {
                 awaitStopped(child);
-                try (PerfEvent ignored = guard.armProcessForExec((int) child.pid(), allThreads);
-                     SignalForwarding forwarding = SignalForwarding.to(child.pid())) {
-                    Linux.kill((int) child.pid(), SIGCONT);
-                    reporter.reportWhile(child::isAlive);
-                }
-                reporter.finish();
-                return child.exitValue();
-            } finally {
-                child.destroyForcibly();
+                event = guard.armProcessForExec((int) child.pid(), allThreads);
+            } catch (IOException | GuardException | InterruptedException | RuntimeException e) {
+                child.destroyForcibly(); // the stopped shell, before COMMAND ran
+                throw e;
             }
+            RuntimeException broken = null;
+            try (event; SignalForwarding forwarding = SignalForwarding.to(child.pid())) {
+                Linux.kill((int) child.pid(), SIGCONT);
+                try {
+                    reporter.reportWhile(child::isAlive);
+                } catch (RuntimeException bug) {
+                    broken = bug;
+                    settings.notes().println("eventloop-guardian: error: reporting stopped (" + bug
+                            + "); COMMAND runs on, and we wait for it");
+                    settings.notes().flush();
+                    child.waitFor();
+                }
+            }
+            if (broken != null) {
+                throw broken;
+            }
+            boolean complete = reporter.finish();
+            int status = child.waitFor();
+            return status == 0 && !complete ? ExitCodes.REPORT_INCOMPLETE : status;
         }
     }
 

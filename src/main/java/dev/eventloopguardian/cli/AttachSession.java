@@ -1,8 +1,10 @@
-package dev.eventloopguardian.report;
+package dev.eventloopguardian.cli;
 
 import dev.eventloopguardian.guard.AttachedProcess;
 import dev.eventloopguardian.guard.Guard;
 import dev.eventloopguardian.guard.GuardException;
+import dev.eventloopguardian.report.ReportSettings;
+import dev.eventloopguardian.report.Reporter;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -15,12 +17,15 @@ import java.util.Optional;
  * ones they create) until Ctrl-C, TERM or HUP, or until the process exits; then it is detached,
  * and the process runs on as before.
  */
-public final class AttachSession {
+final class AttachSession {
     private AttachSession() {
     }
 
-    /** Reports on {@code pid} as {@code settings} say; returns 0 once detached. */
-    public static int run(Guard guard, int pid, ReportSettings settings, boolean quiet) throws GuardException {
+    /**
+     * Reports on {@code pid} as {@code settings} say; returns 0 once detached, or
+     * {@link ExitCodes#REPORT_INCOMPLETE} when the report could not be written in full.
+     */
+    static int run(Guard guard, int pid, ReportSettings settings, boolean quiet) throws GuardException {
         PrintWriter notes = settings.notes();
         // Taken before attaching, so that a pid reused after the process exits is not taken for it.
         Optional<ProcessHandle> target = ProcessHandle.of(pid);
@@ -39,8 +44,7 @@ public final class AttachSession {
                         : "eventloop-guardian: pid " + pid + " has exited");
                 notes.flush();
             }
-            reporter.finish();
-            return 0;
+            return reporter.finish() ? 0 : ExitCodes.REPORT_INCOMPLETE;
         }
     }
 

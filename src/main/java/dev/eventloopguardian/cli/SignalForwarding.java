@@ -1,4 +1,4 @@
-package dev.eventloopguardian.report;
+package dev.eventloopguardian.cli;
 
 import dev.eventloopguardian.sys.Linux;
 import dev.eventloopguardian.sys.SyscallException;
