@@ -85,6 +85,22 @@ class ErrorsTest {
     }
 
     @Test
+    void threadPatternWithGlobSyntaxWeDoNotImplementIsAUsageError(@TempDir Path directory) {
+        Path marker = directory.resolve("ran");
+        Guardian.Result result = guardian().run("--all-threads", "--threads", "python[3]", "touch", marker.toString());
+        assertRefusedAsUsage(result, marker, "--threads", "python[3]", "'vert.x-eventloo*'");
+    }
+
+    /** Status 64, one line that names the problem (and the usual pointer to --help), and COMMAND never ran. */
+    private static void assertRefusedAsUsage(Guardian.Result result, Path marker, String... mentions) {
+        assertThat(result.status()).as(result.toString()).isEqualTo(USAGE);
+        assertThat(result.stderr().lines()).as(result.toString()).hasSize(2);
+        assertThat(result.stderr().lines().findFirst().orElseThrow()).as(result.toString()).contains(mentions);
+        assertThat(result.stderr()).as(result.toString()).endsWith("Try 'eventloop-guardian --help'.\n");
+        assertThat(marker).as("COMMAND must not run").doesNotExist();
+    }
+
+    @Test
     void commandNotFound() {
         Guardian.Result result = guardian().run("eventloop-guardian-no-such-command");
         assertThat(result.status()).as(result.toString()).isEqualTo(NOT_FOUND);
