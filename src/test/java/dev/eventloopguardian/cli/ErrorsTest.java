@@ -91,6 +91,15 @@ class ErrorsTest {
         assertRefusedAsUsage(result, marker, "--threads", "python[3]", "'vert.x-eventloo*'");
     }
 
+    /** Past ~9.2e9 s the minimum overflowed and turned the filter around. */
+    @Test
+    void minDurationPastADayIsAUsageError(@TempDir Path directory) {
+        Path marker = directory.resolve("ran");
+        Guardian.Result result = guardian().run("--report", "--min-duration", "999999999999999999999s", "touch",
+                marker.toString());
+        assertRefusedAsUsage(result, marker, "999999999999999999999s", "from 0 to 24h");
+    }
+
     /** Status 64, one line that names the problem (and the usual pointer to --help), and COMMAND never ran. */
     private static void assertRefusedAsUsage(Guardian.Result result, Path marker, String... mentions) {
         assertThat(result.status()).as(result.toString()).isEqualTo(USAGE);
