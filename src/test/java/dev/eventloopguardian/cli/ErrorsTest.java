@@ -1,9 +1,12 @@
 package dev.eventloopguardian.cli;
 
+import dev.eventloopguardian.sys.Linux;
 import dev.eventloopguardian.testing.Guardian;
 import dev.eventloopguardian.testing.KernelTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -98,6 +101,24 @@ class ErrorsTest {
         Guardian.Result result = guardian().run("--report", "--min-duration", "999999999999999999999s", "touch",
                 marker.toString());
         assertRefusedAsUsage(result, marker, "999999999999999999999s", "from 0 to 24h");
+    }
+
+    /** uid_t is unsigned 32-bit, and 4294967295 is (uid_t) -1: none of these is a uid. */
+    @ParameterizedTest
+    @ValueSource(strings = {"4294967295", "99999999999", "99999999999999999999999999"})
+    void uidOutOfRangeIsAUsageError(String uid, @TempDir Path directory) {
+        Path marker = directory.resolve("ran");
+        Guardian.Result result = guardian().run("--user", uid, "touch", marker.toString());
+        assertRefusedAsUsage(result, marker, "--user " + uid, "4294967294");
+    }
+
+    @Test
+    void uidWithoutAUserIsAUsageErrorThatSaysHowToCreateOne(@TempDir Path directory) {
+        long uid = 3_999_999_999L;
+        assertThat(Linux.accountById(uid)).as("a user with uid " + uid + " exists on this machine").isEmpty();
+        Path marker = directory.resolve("ran");
+        Guardian.Result result = guardian().run("--user", Long.toString(uid), "touch", marker.toString());
+        assertRefusedAsUsage(result, marker, "no user has uid " + uid, "useradd -u " + uid);
     }
 
     /** Status 64, one line that names the problem (and the usual pointer to --help), and COMMAND never ran. */
