@@ -58,7 +58,7 @@ import java.util.concurrent.Callable;
         footerHeading = "%n",
         footer = {
                 "Exit status: COMMAND's own once it runs; before that:",
-                "   64  bad usage (unknown syscall or signal, no COMMAND, unknown user)",
+                "   64  bad usage (unknown syscall, signal or user, no COMMAND, a bad uid, GLOB or DURATION)",
                 "   69  the kernel lacks a feature (BTF, an eBPF helper)",
                 "   70  internal error (the verifier rejected our program): please report it",
                 "   75  COMMAND would run unguarded (set-user-ID, file capabilities, unreadable)",
