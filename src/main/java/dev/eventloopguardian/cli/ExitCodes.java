@@ -8,7 +8,7 @@ package dev.eventloopguardian.cli;
 public final class ExitCodes {
     /** {@code check}: some check failed. */
     public static final int CHECK_FAILED = 1;
-    /** Bad options: unknown syscall or signal, no COMMAND, unknown user. */
+    /** Bad options: unknown syscall, signal or user, no COMMAND, a uid, thread pattern or duration that cannot work. */
     public static final int USAGE = 64;
     /** The kernel lacks a feature: no BTF, a missing helper, too old. */
     public static final int UNSUPPORTED = 69;

@@ -57,7 +57,7 @@ import java.util.concurrent.Callable;
         footerHeading = "%n",
         footer = {
                 "Exit status: COMMAND's own once it runs; before that:",
-                "   64  bad usage (unknown syscall or signal, no COMMAND, unknown user)",
+                "   64  bad usage (unknown syscall, signal or user, no COMMAND, a bad uid, GLOB or DURATION)",
                 "   69  the kernel lacks a feature (BTF, an eBPF helper)",
                 "   70  internal error (the verifier rejected our program): please report it",
                 "   75  COMMAND would run unguarded (set-user-ID, file capabilities, unreadable)",
@@ -90,7 +90,7 @@ final class GuardCommand implements Callable<Integer> {
     boolean allThreads;
 
     @Option(names = "--user", paramLabel = "USER",
-            description = "Run COMMAND as USER (name or uid), still guarded. Needs root.")
+            description = "Run COMMAND as USER (a name, or a uid from 0 to 4294967294), still guarded. Needs root.")
     String user;
 
     @Option(names = "--print-policy", description = "Print the policy and exit.")
@@ -171,9 +171,15 @@ final class GuardCommand implements Callable<Integer> {
         if (user == null) {
             return Optional.empty();
         }
+        // A name first: a name may be all digits, as getent and login tools also allow.
         Optional<Linux.Account> account = Linux.accountByName(user);
-        if (account.isEmpty() && user.chars().allMatch(Character::isDigit) && !user.isEmpty()) {
-            account = Linux.accountById(Integer.parseInt(user));
+        if (account.isEmpty() && isDecimal(user)) {
+            long uid = uid(user);
+            account = Linux.accountById(uid);
+            if (account.isEmpty()) {
+                throw new UsageException("--user " + user + ": no user has uid " + uid + "; create one (useradd -u " + uid
+                        + " NAME) or give a user name");
+            }
         }
         if (account.isEmpty()) {
             throw new UsageException("--user " + user + ": no such user (see getent passwd)");
@@ -185,5 +191,26 @@ final class GuardCommand implements Callable<Integer> {
             return Optional.empty(); // already that user
         }
         return account;
+    }
+
+    /** ASCII digits only: Character.isDigit would let other scripts' digits through. */
+    private static boolean isDecimal(String text) {
+        return !text.isEmpty() && text.chars().allMatch(c -> c >= '0' && c <= '9');
+    }
+
+    /**
+     * {@code digits} as a uid, refused past {@link Linux#HIGHEST_ID}; checked digit by digit, so
+     * that no number of digits can overflow the long.
+     */
+    private static long uid(String digits) throws UsageException {
+        long uid = 0;
+        for (int i = 0; i < digits.length(); i++) {
+            uid = uid * 10 + (digits.charAt(i) - '0');
+            if (uid > Linux.HIGHEST_ID) {
+                throw new UsageException("--user " + digits + ": not a uid (uids go from 0 to " + Linux.HIGHEST_ID + "; "
+                        + (Linux.HIGHEST_ID + 1) + " is (uid_t) -1); give a user name or a uid in that range");
+            }
+        }
+        return uid;
     }
 }

@@ -39,7 +39,7 @@ final class PolicyOptions {
     @Option(names = "--threads", split = ",", paramLabel = "GLOB",
             description = "Act only for threads whose name matches, checked in the kernel at each sleep. Names are "
                     + "the kernel's, cut to 15 characters (Java's vert.x-eventloop-thread-0 is vert.x-eventloo); "
-                    + "? matches one character, a trailing * any rest.")
+                    + "? matches one character, a trailing * any rest; other glob syntax ([...], {...}, \\) is refused.")
     List<String> threads = new ArrayList<>();
 
     @Option(names = "--btf", paramLabel = "FILE",

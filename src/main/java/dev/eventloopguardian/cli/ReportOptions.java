@@ -26,8 +26,8 @@ final class ReportOptions {
     Path output;
 
     @Option(names = "--min-duration", paramLabel = "DURATION", converter = DurationConverter.class,
-            description = "Report only sleeps that last at least DURATION (e.g. 500us, 10ms, 2s); a sleep that never "
-                    + "ends is reported once DURATION has passed.")
+            description = "Report only sleeps that last at least DURATION (e.g. 500us, 10ms, 2s; at most 24h); a sleep "
+                    + "that never ends is reported once DURATION has passed.")
     Duration minDuration = Duration.ZERO;
 
     @Option(names = "--folded", paramLabel = "FILE",

@@ -220,7 +220,7 @@ public final class GuardedCommand {
     }
 
     private static void refuseUnguardableImage(Executable image) throws GuardException {
-        int uid = Linux.uid();
+        long uid = Linux.uid();
         if (image.setUid() && image.ownerUid() != uid) {
             throw unguardable(image, "it is set-user-ID (owner uid " + image.ownerUid() + ")",
                     "Run it as its owner with --user, or run a copy without the set-user-ID bit.");

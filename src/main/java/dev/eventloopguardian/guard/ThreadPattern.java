@@ -9,19 +9,37 @@ import java.util.Arrays;
  * {@code vert.x-eventloop-thread-0} is {@code vert.x-eventloo} there), so longer patterns are
  * cut to 15 characters and then match as a prefix. {@code ?} matches any one character and a
  * {@code *} may end the pattern; a {@code *} elsewhere would need a loop the program does not have.
+ * Other glob syntax ({@code [...]}, <code>{...}</code>, {@code \}) is refused rather than taken
+ * literally: no thread is named {@code python[3]}, and a pattern that matches nothing guards
+ * nothing, in silence.
  */
 public record ThreadPattern(String glob, byte[] value, byte[] mask) {
     public static final int COMM_BYTES = 16;
     private static final int NAME_CHARACTERS = COMM_BYTES - 1;
 
+    /** Glob syntax that shells and fnmatch(3) know and we do not: better refused than matched literally. */
+    private static final String UNSUPPORTED_SYNTAX = "[]{}\\";
+    private static final String SUPPORTED = "only a trailing * (any rest) and ? (any one character) are supported, "
+            + "e.g. 'vert.x-eventloo*'";
+
     public static ThreadPattern parse(String glob) {
         if (glob.isEmpty()) {
-            throw new IllegalArgumentException("an empty thread-name pattern matches no thread");
+            throw new IllegalArgumentException("an empty thread-name pattern matches no thread: give a name or a prefix, "
+                    + "e.g. 'vert.x-eventloo*'");
+        }
+        if (glob.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("thread-name pattern '" + glob.replace("\0", "\\0") + "' holds a NUL "
+                    + "byte, which no thread name can hold: remove it");
+        }
+        for (char c : UNSUPPORTED_SYNTAX.toCharArray()) {
+            if (glob.indexOf(c) >= 0) {
+                throw new IllegalArgumentException("thread-name pattern '" + glob + "': " + c + " is glob syntax we do not "
+                        + "implement; " + SUPPORTED);
+            }
         }
         int star = glob.indexOf('*');
         if (star >= 0 && star != glob.length() - 1) {
-            throw new IllegalArgumentException("thread-name pattern '" + glob + "': only a trailing * is supported, "
-                    + "e.g. 'vert.x-eventloo*'");
+            throw new IllegalArgumentException("thread-name pattern '" + glob + "': " + SUPPORTED);
         }
         String literal = star >= 0 ? glob.substring(0, star) : glob;
         byte[] bytes = literal.getBytes(StandardCharsets.UTF_8);

@@ -64,6 +64,7 @@ final class OpenSleeps implements AutoCloseable {
     void add(NamedEvent named) {
         BlockingEvent event = named.event();
         passedAsleep.remove(event.tid()); // asleep again: the earlier sleep's end was lost
+        // ReportSettings keeps the minimum to a day, so the deadline below cannot overflow.
         long wait = minimumNanos > 0 ? minimumNanos : HOLD.toNanos();
         Open earlier = byTid.put(event.tid(), new Open(named, event.monotonicNanos() + wait));
         if (earlier != null) {

@@ -24,6 +24,11 @@ public record ReportSettings(String format, Destination events, PrintWriter note
 
     /** The output formats, for option validation and help. */
     public static final List<String> FORMATS = EventFormat.NAMES;
+    /**
+     * The longest minimum: a day is longer than any sleep worth a report's wait, and keeps an
+     * event's deadline (its start in monotonic nanoseconds plus the minimum) far from overflow.
+     */
+    public static final Duration LONGEST_MIN_DURATION = Duration.ofHours(24);
 
     public ReportSettings {
         Objects.requireNonNull(events);
@@ -31,8 +36,9 @@ public record ReportSettings(String format, Destination events, PrintWriter note
         if (!FORMATS.contains(format)) {
             throw new IllegalArgumentException("unknown format '" + format + "': use one of " + String.join(", ", FORMATS));
         }
-        if (minDuration.isNegative()) {
-            throw new IllegalArgumentException("a minimum duration cannot be negative: " + minDuration);
+        if (minDuration.isNegative() || minDuration.compareTo(LONGEST_MIN_DURATION) > 0) {
+            throw new IllegalArgumentException("a minimum duration goes from 0 to " + LONGEST_MIN_DURATION.toHours()
+                    + " hours, not " + minDuration);
         }
     }
 }

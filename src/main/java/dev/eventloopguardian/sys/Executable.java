@@ -12,7 +12,7 @@ import java.util.Optional;
  * name is looked up in {@code PATH}. Knowing the file before exec lets us refuse what the
  * kernel would silently run unguarded, and report 127 / 126 the way shells do.
  */
-public record Executable(String command, Path path, int mode, int ownerUid, int ownerGid) {
+public record Executable(String command, Path path, int mode, long ownerUid, long ownerGid) {
     private static final int S_ISUID = 04000;
     private static final int S_ISGID = 02000;
 
@@ -70,8 +70,9 @@ public record Executable(String command, Path path, int mode, int ownerUid, int 
         }
         try {
             int mode = (Integer) Files.getAttribute(path, "unix:mode");
-            int uid = (Integer) Files.getAttribute(path, "unix:uid");
-            int gid = (Integer) Files.getAttribute(path, "unix:gid");
+            // st_uid and st_gid are unsigned; the JDK hands them over as a signed int.
+            long uid = Integer.toUnsignedLong((Integer) Files.getAttribute(path, "unix:uid"));
+            long gid = Integer.toUnsignedLong((Integer) Files.getAttribute(path, "unix:gid"));
             return new Executable(command, path, mode, uid, gid);
         } catch (IOException | UnsupportedOperationException e) {
             throw new NotRunnable(path + ": cannot read its attributes: " + e.getMessage(), true);

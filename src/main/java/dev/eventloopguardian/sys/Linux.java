@@ -259,16 +259,30 @@ public final class Linux {
         return array;
     }
 
-    /** A user account as {@code getpwnam(3)} sees it (so NSS sources such as LDAP work too). */
-    public record Account(String name, int uid, int gid, String home) {
+    /**
+     * The highest uid (and gid) there can be. {@code uid_t} is an unsigned 32-bit number, and
+     * {@code (uid_t) -1}, 4294967295, is no one's: the kernel's "leave it unchanged".
+     */
+    public static final long HIGHEST_ID = 0xFFFF_FFFEL;
+
+    /**
+     * A user account as {@code getpwnam(3)} sees it (so NSS sources such as LDAP work too). The
+     * ids are {@code uid_t} and {@code gid_t}, unsigned: held in a long, so that one above 2^31
+     * prints and passes on as the number it is.
+     */
+    public record Account(String name, long uid, long gid, String home) {
     }
 
     public static Optional<Account> accountByName(String name) {
         return Libc.account(Libc.GETPWNAM, name, 0);
     }
 
-    public static Optional<Account> accountById(int uid) {
-        return Libc.account(Libc.GETPWUID, null, uid);
+    /** The account with {@code uid}, which must lie in 0..{@link #HIGHEST_ID}. */
+    public static Optional<Account> accountById(long uid) {
+        if (uid < 0 || uid > HIGHEST_ID) {
+            throw new IllegalArgumentException("no uid can be " + uid + ": uids go from 0 to " + HIGHEST_ID);
+        }
+        return Libc.account(Libc.GETPWUID, null, (int) uid);
     }
 
     /**
@@ -349,16 +363,18 @@ public final class Linux {
         return (int) syscall(Nr.PRCTL, option, a2, a3, a4, a5, 0);
     }
 
-    public static int uid() {
-        return (int) syscall(Nr.GETUID);
+    // The kernel returns ids zero-extended (a uid_t in a long), so they stay unsigned.
+
+    public static long uid() {
+        return syscall(Nr.GETUID);
     }
 
-    public static int effectiveUid() {
-        return (int) syscall(Nr.GETEUID);
+    public static long effectiveUid() {
+        return syscall(Nr.GETEUID);
     }
 
-    public static int gid() {
-        return (int) syscall(Nr.GETGID);
+    public static long gid() {
+        return syscall(Nr.GETGID);
     }
 
     /** The kernel thread id of the calling Java thread's native thread. */
@@ -436,8 +452,8 @@ public final class Linux {
                     return Optional.empty();
                 }
                 MemorySegment passwd = entry.reinterpret(48);
-                return Optional.of(new Account(string(passwd.get(ADDRESS, 0)), passwd.get(JAVA_INT, 16),
-                        passwd.get(JAVA_INT, 20), string(passwd.get(ADDRESS, 32))));
+                return Optional.of(new Account(string(passwd.get(ADDRESS, 0)), Integer.toUnsignedLong(passwd.get(JAVA_INT, 16)),
+                        Integer.toUnsignedLong(passwd.get(JAVA_INT, 20)), string(passwd.get(ADDRESS, 32))));
             } catch (Throwable t) {
                 throw new AssertionError("getpw* downcall failed", t);
             }
@@ -446,7 +462,7 @@ public final class Linux {
         static void initgroups(Account account) {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment state = arena.allocate(CALL_STATE);
-                if ((int) INITGROUPS.invokeExact(state, arena.allocateFrom(account.name()), account.gid()) != 0) {
+                if ((int) INITGROUPS.invokeExact(state, arena.allocateFrom(account.name()), (int) account.gid()) != 0) {
                     throw new SyscallException("initgroups", (int) ERRNO.get(state, 0L));
                 }
             } catch (SyscallException e) {
@@ -463,7 +479,7 @@ public final class Linux {
                 MemorySegment count = arena.allocateFrom(JAVA_INT, 64);
                 while (true) {
                     MemorySegment groups = arena.allocate(JAVA_INT, count.get(JAVA_INT, 0));
-                    if ((int) GETGROUPLIST.invokeExact(name, account.gid(), groups, count) >= 0) {
+                    if ((int) GETGROUPLIST.invokeExact(name, (int) account.gid(), groups, count) >= 0) {
                         return groups.asSlice(0, JAVA_INT.byteSize() * count.get(JAVA_INT, 0)).toArray(JAVA_INT);
                     }
                     // -1: too small a list; count now holds the size needed.

@@ -1,9 +1,12 @@
 package dev.eventloopguardian.cli;
 
+import dev.eventloopguardian.sys.Linux;
 import dev.eventloopguardian.testing.Guardian;
 import dev.eventloopguardian.testing.KernelTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -82,6 +85,49 @@ class ErrorsTest {
         Guardian.Result result = guardian().run("--signal", "65", "true");
         assertThat(result.status()).as(result.toString()).isEqualTo(USAGE);
         assertThat(result.stderr()).as(result.toString()).contains("65");
+    }
+
+    @Test
+    void threadPatternWithGlobSyntaxWeDoNotImplementIsAUsageError(@TempDir Path directory) {
+        Path marker = directory.resolve("ran");
+        Guardian.Result result = guardian().run("--all-threads", "--threads", "python[3]", "touch", marker.toString());
+        assertRefusedAsUsage(result, marker, "--threads", "python[3]", "'vert.x-eventloo*'");
+    }
+
+    /** Past ~9.2e9 s the minimum overflowed and turned the filter around. */
+    @Test
+    void minDurationPastADayIsAUsageError(@TempDir Path directory) {
+        Path marker = directory.resolve("ran");
+        Guardian.Result result = guardian().run("--report", "--min-duration", "999999999999999999999s", "touch",
+                marker.toString());
+        assertRefusedAsUsage(result, marker, "999999999999999999999s", "from 0 to 24h");
+    }
+
+    /** uid_t is unsigned 32-bit, and 4294967295 is (uid_t) -1: none of these is a uid. */
+    @ParameterizedTest
+    @ValueSource(strings = {"4294967295", "99999999999", "99999999999999999999999999"})
+    void uidOutOfRangeIsAUsageError(String uid, @TempDir Path directory) {
+        Path marker = directory.resolve("ran");
+        Guardian.Result result = guardian().run("--user", uid, "touch", marker.toString());
+        assertRefusedAsUsage(result, marker, "--user " + uid, "4294967294");
+    }
+
+    @Test
+    void uidWithoutAUserIsAUsageErrorThatSaysHowToCreateOne(@TempDir Path directory) {
+        long uid = 3_999_999_999L;
+        assertThat(Linux.accountById(uid)).as("a user with uid " + uid + " exists on this machine").isEmpty();
+        Path marker = directory.resolve("ran");
+        Guardian.Result result = guardian().run("--user", Long.toString(uid), "touch", marker.toString());
+        assertRefusedAsUsage(result, marker, "no user has uid " + uid, "useradd -u " + uid);
+    }
+
+    /** Status 64, one line that names the problem (and the usual pointer to --help), and COMMAND never ran. */
+    private static void assertRefusedAsUsage(Guardian.Result result, Path marker, String... mentions) {
+        assertThat(result.status()).as(result.toString()).isEqualTo(USAGE);
+        assertThat(result.stderr().lines()).as(result.toString()).hasSize(2);
+        assertThat(result.stderr().lines().findFirst().orElseThrow()).as(result.toString()).contains(mentions);
+        assertThat(result.stderr()).as(result.toString()).endsWith("Try 'eventloop-guardian --help'.\n");
+        assertThat(marker).as("COMMAND must not run").doesNotExist();
     }
 
     @Test
