@@ -8,12 +8,25 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Passes the signals a supervisor sends us on to COMMAND, our child, so that stopping the
- * guardian stops what it guards. INT and QUIT from a terminal already reach COMMAND, which is in
- * the terminal's foreground group with us: forwarding them too would deliver them twice, so they
- * are forwarded only when stdin is not a terminal.
+ * Passes the signals a supervisor sends us on to COMMAND, our child, as tini and dumb-init do,
+ * so that whoever signals the guardian reaches what it guards:
+ * <ul>
+ * <li>HUP, TERM, USR1, USR2, ALRM and WINCH always. WINCH also reaches COMMAND straight from
+ *     its terminal; a second one only makes it read its size again.</li>
+ * <li>INT only when stdin is not a terminal. From a terminal, Ctrl-C already reaches COMMAND,
+ *     which is in the terminal's foreground process group with us: forwarding it too would
+ *     deliver it twice, and a second Ctrl-C means "force quit" to many programs.</li>
+ * <li>Not QUIT: HotSpot keeps it for itself and lets no program catch it. The JVM's answer to
+ *     it, a thread dump, is turned off (scripts/jvm.options), so a QUIT sent to us changes
+ *     nothing; send it to COMMAND's pid.</li>
+ * <li>Not TSTP, TTIN, TTOU and CONT: job control stops and resumes the terminal's whole
+ *     process group, COMMAND with us, as it should.</li>
+ * </ul>
  */
 final class SignalForwarding implements AutoCloseable {
+    /** The signals forwarded whatever stdin is; see the class comment for the others. */
+    static final List<String> ALWAYS = List.of("HUP", "TERM", "USR1", "USR2", "ALRM", "WINCH");
+
     private final List<Signal> installed = new ArrayList<>();
     private final List<sun.misc.SignalHandler> previous = new ArrayList<>();
 
@@ -22,9 +35,9 @@ final class SignalForwarding implements AutoCloseable {
 
     static SignalForwarding to(long pid) {
         SignalForwarding forwarding = new SignalForwarding();
-        List<String> names = new ArrayList<>(List.of("TERM", "HUP", "USR1", "USR2"));
+        List<String> names = new ArrayList<>(ALWAYS);
         if (!Linux.isTerminal(0)) {
-            names.addAll(List.of("INT", "QUIT"));
+            names.add("INT");
         }
         for (String name : names) {
             forwarding.install(new Signal(name), pid);
@@ -43,7 +56,7 @@ final class SignalForwarding implements AutoCloseable {
             }));
             installed.add(signal);
         } catch (IllegalArgumentException usedByTheJvm) {
-            // The JVM keeps some signals for itself (QUIT for thread dumps, USR2 on some builds).
+            // A JVM started with -Xrs keeps HUP, INT and TERM; ours is not.
         }
     }
 

@@ -101,8 +101,29 @@ public final class Guardian {
     }
 
     private static List<String> javaCommand(String classpath) {
-        return List.of(ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
-                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-cp", classpath, MAIN);
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElseThrow());
+        command.addAll(JVM_OPTIONS);
+        command.addAll(List.of("-cp", classpath, MAIN));
+        return command;
+    }
+
+    /**
+     * The launcher's JVM options, from the argument file it passes to java. Read here and passed
+     * inline, since a run as another user may not be allowed to read the checkout.
+     */
+    private static final List<String> JVM_OPTIONS = readJvmOptions(Path.of("scripts", "jvm.options"));
+
+    private static List<String> readJvmOptions(Path file) {
+        try {
+            return Files.readAllLines(file).stream()
+                    .map(line -> line.replaceFirst("#.*", "").strip())
+                    .filter(line -> !line.isEmpty())
+                    .flatMap(line -> Stream.of(line.split("\\s+")))
+                    .toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the launcher's JVM options", e);
+        }
     }
 
     /** Runs the tool with {@code arguments}, feeding it the {@link #stdin} text, and waits for it. */
