@@ -1,5 +1,6 @@
 package dev.eventloopguardian.cli;
 
+import dev.eventloopguardian.bpf.Feature;
 import dev.eventloopguardian.bpf.Helper;
 import dev.eventloopguardian.btf.Btf;
 import dev.eventloopguardian.btf.BtfException;
@@ -12,6 +13,7 @@ import dev.eventloopguardian.guard.UnknownSyscallException;
 import dev.eventloopguardian.perf.PerfEvent;
 import dev.eventloopguardian.perf.PerfException;
 import dev.eventloopguardian.sys.Arch;
+import dev.eventloopguardian.sys.KernelVersion;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -74,15 +76,12 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
 
     private void checkKernelVersion() {
         String release = read("/proc/sys/kernel/osrelease");
-        String[] parts = release.split("[.-]");
-        try {
-            int major = Integer.parseInt(parts[0]);
-            int minor = Integer.parseInt(parts[1]);
-            boolean recent = major > 5 || (major == 5 && minor >= 15);
-            report(recent, "kernel", "Linux " + release + (recent ? "" : ": too old,") + " (needs 5.15+ for bpf_task_pt_regs)");
-        } catch (RuntimeException e) {
-            fail("kernel", "cannot parse the kernel release '" + release + "'");
-        }
+        Feature newest = Feature.TASK_PT_REGS;
+        KernelVersion.parse(release).ifPresentOrElse(version -> {
+            boolean recent = version.atLeast(newest.since());
+            report(recent, "kernel", "Linux " + release + (recent ? "" : ": too old,") + " (needs " + newest.since()
+                    + "+ for " + newest.description() + ")");
+        }, () -> fail("kernel", "cannot parse the kernel release '" + release + "'"));
     }
 
     private boolean checkBtf(Arch arch) {

@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
-@KernelTest
+@KernelTest(needs = {Feature.HASH_MAP, Feature.ARRAY_MAP, Feature.RINGBUF})
 class BpfMapTest {
     private static byte[] u32(int value) {
         return ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(value).array();

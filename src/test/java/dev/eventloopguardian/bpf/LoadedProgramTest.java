@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-@KernelTest
+@KernelTest(needs = Feature.PERF_EVENT_PROGRAM)
 class LoadedProgramTest {
     @Test
     void loadsAValidProgramAndReportsWhatTheKernelKept() throws Exception {

@@ -2,12 +2,13 @@ package dev.eventloopguardian.guard;
 
 import dev.eventloopguardian.btf.Btf;
 import dev.eventloopguardian.sys.Arch;
+import dev.eventloopguardian.bpf.Feature;
 import dev.eventloopguardian.testing.KernelTest;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-@KernelTest
+@KernelTest(needs = Feature.KERNEL_BTF)
 class KernelLayoutTest {
     @Test
     void resolvesWhatTheProgramReadsOnThisMachinesArchitecture() throws Exception {

@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 /** A process in its own mount namespace, as in a container. Needs root, to mount. */
-@KernelTest
+@KernelTest(needs = {}) // root, to mount; loads nothing
 class ContainerSymbolsTest {
     @Test
     void aProcessInAnotherMountNamespaceIsNamedFromItsOwnFiles(@TempDir Path directory) throws Exception {

@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The running kernel's /proc/kallsyms. Needs root (CAP_SYSLOG) for real addresses: skipped with
  * the reason otherwise, a failure where EVENTLOOP_GUARDIAN_REQUIRE_KERNEL=1.
  */
-@KernelTest
+@KernelTest(needs = {}) // reads /proc as root; loads nothing
 class KernelSymbolsLiveTest {
     private static KernelSymbols kernel;
 
