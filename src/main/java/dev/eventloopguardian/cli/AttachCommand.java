@@ -37,7 +37,8 @@ import java.util.concurrent.Callable;
         footerHeading = "%n",
         footer = {
                 "Exit status: 0 once detached; 64 bad usage or no such process, 69 the kernel lacks a feature, "
-                        + "77 missing privileges (CAP_BPF and CAP_PERFMON, and the right to trace PID).",
+                        + "74 the report could not be written in full (disk full, reader gone), 77 missing privileges "
+                        + "(CAP_BPF and CAP_PERFMON, and the right to trace PID).",
                 "",
         })
 final class AttachCommand implements Callable<Integer> {

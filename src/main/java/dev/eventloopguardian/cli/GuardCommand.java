@@ -56,10 +56,11 @@ import java.util.concurrent.Callable;
         optionListHeading = "",
         footerHeading = "%n",
         footer = {
-                "Exit status: COMMAND's own once it runs; before that:",
+                "Exit status: COMMAND's own once it runs (74 is ours, see below); before that:",
                 "   64  bad usage (unknown syscall, signal or user, no COMMAND, a bad uid, GLOB or DURATION)",
-                "   69  the kernel lacks a feature (BTF, an eBPF helper)",
+                "   69  the kernel lacks a feature (BTF, an eBPF helper), or bash, which keeps the guard, is missing",
                 "   70  internal error (the verifier rejected our program): please report it",
+                "   74  --report: COMMAND exited 0, but the report could not be written in full (disk full, reader gone)",
                 "   75  COMMAND would run unguarded (set-user-ID, file capabilities, unreadable)",
                 "   77  missing privileges: CAP_BPF and CAP_PERFMON (run as root, or see 'check')",
                 "  126  COMMAND cannot be executed       127  COMMAND not found",
