@@ -13,7 +13,11 @@ import static dev.eventloopguardian.guard.EventLayout.*;
  * is the report's business.
  */
 public record BlockingEvent(long monotonicNanos, int pid, int tid, String thread, long syscall, long[] arguments,
-                            int state, long[] kernelStack, long[] userStack, long switches, long execId) {
+                            int state, long[] kernelStack, long[] userStack, long switches, long execId,
+                            int javaWaitState) {
+    /** {@link #javaWaitState} of a sleep that is no Java-level wait. */
+    public static final int NOT_A_JAVA_WAIT = -1;
+
     /** {@code TASK_UNINTERRUPTIBLE}: a D sleep, as opposed to an interruptible S sleep. */
     private static final int UNINTERRUPTIBLE = 0x2;
 
@@ -36,7 +40,8 @@ public record BlockingEvent(long monotonicNanos, int pid, int tid, String thread
         return new BlockingEvent(in.getLong(TIME), in.getInt(PID), in.getInt(TID),
                 new String(comm, 0, nameLength, StandardCharsets.UTF_8), in.getLong(SYSCALL), arguments,
                 in.getInt(STATE), frames(in, KERNEL_STACK, in.getInt(KERNEL_STACK_BYTES), KERNEL_FRAMES),
-                frames(in, USER_STACK, in.getInt(USER_STACK_BYTES), USER_FRAMES), in.getLong(SWITCHES), in.getLong(EXEC_ID));
+                frames(in, USER_STACK, in.getInt(USER_STACK_BYTES), USER_FRAMES), in.getLong(SWITCHES), in.getLong(EXEC_ID),
+                in.getInt(JAVA_STATE));
     }
 
     /** The frames bpf_get_stack filled: it returns the bytes written, or a negative errno. */
@@ -65,6 +70,14 @@ public record BlockingEvent(long monotonicNanos, int pid, int tid, String thread
         return execId;
     }
 
+    /**
+     * The HotSpot {@code OSThread} state of a futex sleep counted as a Java-level wait (a sleep,
+     * park, {@code Object.wait} or contended monitor), or {@link #NOT_A_JAVA_WAIT}.
+     */
+    public int javaWaitState() {
+        return javaWaitState;
+    }
+
     /** {@code D} for an uninterruptible sleep, {@code S} for an interruptible one. */
     public char stateLetter() {
         return (state & UNINTERRUPTIBLE) != 0 ? 'D' : 'S';
@@ -76,7 +89,7 @@ public record BlockingEvent(long monotonicNanos, int pid, int tid, String thread
                 && tid == that.tid && thread.equals(that.thread) && syscall == that.syscall
                 && Arrays.equals(arguments, that.arguments) && state == that.state
                 && Arrays.equals(kernelStack, that.kernelStack) && Arrays.equals(userStack, that.userStack)
-                && switches == that.switches && execId == that.execId;
+                && switches == that.switches && execId == that.execId && javaWaitState == that.javaWaitState;
     }
 
     @Override

@@ -20,6 +20,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 
@@ -44,6 +45,7 @@ public final class Guard implements AutoCloseable {
     private final Program program;
     private final LoadedProgram loaded;
     private final ReportMaps maps;
+    private final Optional<JavaThreads> javaThreads;
 
     /** Threads whose reported sleep can be timed at once; past that, a sleep's length is not measured. */
     static final int ASLEEP_THREADS = 4096;
@@ -66,8 +68,8 @@ public final class Guard implements AutoCloseable {
             }
         }
 
-        ReportChannel channel() {
-            return new ReportChannel(events.fd(), drops.fd(), asleep.fd());
+        ProgramMaps fds(Optional<JavaThreads> javaThreads) {
+            return new ProgramMaps(events.fd(), drops.fd(), asleep.fd(), javaThreads.map(JavaThreads::fd).orElse(-1));
         }
 
         @Override
@@ -88,10 +90,11 @@ public final class Guard implements AutoCloseable {
         }
     }
 
-    private Guard(Program program, LoadedProgram loaded, ReportMaps maps) {
+    private Guard(Program program, LoadedProgram loaded, ReportMaps maps, Optional<JavaThreads> javaThreads) {
         this.program = program;
         this.loaded = loaded;
         this.maps = maps;
+        this.javaThreads = javaThreads;
     }
 
     /**
@@ -140,23 +143,27 @@ public final class Guard implements AutoCloseable {
      * (normally {@link Btf#VMLINUX}), without loading it.
      */
     public static Program generate(Policy policy, Path btf) throws GuardException, UnknownSyscallException {
-        return GuardProgram.generate(policy, SyscallTable.of(Arch.current()), layout(btf), ReportChannel.PLACEHOLDER);
+        return GuardProgram.generate(policy, SyscallTable.of(Arch.current()), layout(btf), ProgramMaps.PLACEHOLDER);
     }
 
     /** Generates and loads the program for {@code policy}, with its maps when it reports. */
     public static Guard load(Policy policy, Path btf) throws GuardException, UnknownSyscallException {
         KernelLayout layout = layout(btf);
         ReportMaps maps = null;
+        Optional<JavaThreads> javaThreads = Optional.empty();
         Program program = null;
         try {
             maps = policy.report() ? ReportMaps.create() : null;
-            program = GuardProgram.generate(policy, SyscallTable.of(Arch.current()), layout,
-                    maps == null ? ReportChannel.PLACEHOLDER : maps.channel());
-            return new Guard(program, LoadedProgram.load(ProgramType.PERF_EVENT, PROGRAM_NAME, program), maps);
+            javaThreads = policy.javaWaitStates().isEmpty() ? Optional.empty() : Optional.of(JavaThreads.create());
+            int javaThreadsFd = javaThreads.map(JavaThreads::fd).orElse(-1);
+            program = GuardProgram.generate(policy, SyscallTable.of(Arch.current()), layout, maps == null
+                    ? new ProgramMaps(-1, -1, -1, javaThreadsFd) : maps.fds(javaThreads));
+            return new Guard(program, LoadedProgram.load(ProgramType.PERF_EVENT, PROGRAM_NAME, program), maps, javaThreads);
         } catch (BpfException e) {
             if (maps != null) {
                 maps.close();
             }
+            javaThreads.ifPresent(JavaThreads::close);
             throw explain(e, program);
         }
     }
@@ -191,6 +198,32 @@ public final class Guard implements AutoCloseable {
         } catch (BpfException e) {
             throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
         }
+    }
+
+    /**
+     * Lets this guard classify the futex sleeps of JVM thread {@code tid}: from now on, one
+     * counts when the thread's HotSpot wait state, at {@code stateAddress} in its process, says
+     * it waits at the Java level. Only for a guard whose policy counts Java-level waits.
+     */
+    public void watchJavaThread(int tid, long stateAddress) throws GuardException {
+        try {
+            javaThreads().watch(tid, stateAddress);
+        } catch (BpfException e) {
+            throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
+        }
+    }
+
+    /** Stops classifying {@code tid}'s futex sleeps: it ended, or its tid may be reused. */
+    public void forgetJavaThread(int tid) throws GuardException {
+        try {
+            javaThreads().forget(tid);
+        } catch (BpfException e) {
+            throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
+        }
+    }
+
+    private JavaThreads javaThreads() {
+        return javaThreads.orElseThrow(() -> new IllegalStateException("this guard's policy does not count Java-level waits"));
     }
 
     /** Events the kernel could not queue because the ring buffer was full. */
@@ -322,5 +355,6 @@ public final class Guard implements AutoCloseable {
         if (maps != null) {
             maps.close();
         }
+        javaThreads.ifPresent(JavaThreads::close);
     }
 }

@@ -41,6 +41,9 @@ public final class GuardProgram {
 
     private static final String OUT = "out";
     private static final String DENY = "deny";
+    private static final String JAVA_WAIT = "java_wait";
+    /** The futex waits: with Java-level waits counted, these are checked against the thread's HotSpot state. */
+    static final java.util.Set<String> FUTEX_WAITS = java.util.Set.of("futex", "futex_wait", "futex_waitv");
 
     private record Case(int number, String name, String target) {
     }
@@ -55,16 +58,19 @@ public final class GuardProgram {
     /** Stack slots: the tid key (a u64 pid_tgid, whose low half is the tid) and the asleep value. */
     private static final int KEY_SLOT = -24;
     private static final int ASLEEP_SLOT = -40;
+    /** Stack slots of the Java-wait check: the tid key, and the HotSpot state read from the thread. */
+    private static final int JAVA_TID_SLOT = -48;
+    private static final int JAVA_STATE_SLOT = -56;
     /** {@code BPF_F_USER_STACK}: bpf_get_stack walks the user stack instead of the kernel's. */
     private static final int USER_STACK = 1 << 8;
 
     private final Assembler asm = new Assembler();
     private final KernelLayout layout;
-    private final ReportChannel channel;
+    private final ProgramMaps maps;
 
-    private GuardProgram(KernelLayout layout, ReportChannel channel) {
+    private GuardProgram(KernelLayout layout, ProgramMaps maps) {
         this.layout = layout;
-        this.channel = channel;
+        this.maps = maps;
     }
 
     /**
@@ -73,16 +79,16 @@ public final class GuardProgram {
      * that the architecture lacks is an error.
      */
     public static Program generate(Policy policy, SyscallTable table, KernelLayout layout) throws UnknownSyscallException {
-        if (policy.report()) {
-            throw new IllegalArgumentException("a reporting policy needs its maps: generate(policy, table, layout, channel)");
+        if (policy.report() || !policy.javaWaitStates().isEmpty()) {
+            throw new IllegalArgumentException("this policy needs its maps: generate(policy, table, layout, maps)");
         }
-        return new GuardProgram(layout, null).emit(policy, table);
+        return new GuardProgram(layout, ProgramMaps.PLACEHOLDER).emit(policy, table);
     }
 
-    /** The program for a policy that may report, writing its events to {@code channel}'s maps. */
-    public static Program generate(Policy policy, SyscallTable table, KernelLayout layout, ReportChannel channel)
+    /** The program for a policy that may report or count Java-level waits, with {@code maps} inlined. */
+    public static Program generate(Policy policy, SyscallTable table, KernelLayout layout, ProgramMaps maps)
             throws UnknownSyscallException {
-        return new GuardProgram(layout, channel).emit(policy, table);
+        return new GuardProgram(layout, maps).emit(policy, table);
     }
 
     /**
@@ -97,10 +103,11 @@ public final class GuardProgram {
 
     private Program emit(Policy policy, SyscallTable table) throws UnknownSyscallException {
         List<Case> cases = new ArrayList<>();
+        boolean countsJavaWaits = !policy.javaWaitStates().isEmpty();
         for (String name : policy.allowed()) {
             OptionalInt number = resolve(name, policy, table);
             if (number.isPresent()) {
-                cases.add(new Case(number.getAsInt(), name, OUT));
+                cases.add(new Case(number.getAsInt(), name, countsJavaWaits && FUTEX_WAITS.contains(name) ? JAVA_WAIT : OUT));
             }
         }
         List<String> fdRules = new ArrayList<>();
@@ -139,11 +146,14 @@ public final class GuardProgram {
         }
         asm.load(nr.size(), Reg.R6, Reg.R0, nr.offset()).comment(nr.expression() + ": the syscall number")
                 .jump32(JumpOp.JSLT, Reg.R6, 0, OUT).comment("not in a syscall (a page fault)");
+        if (report && countsJavaWaits) {
+            asm.store(Size.W, Reg.R10, JAVA_STATE_SLOT, -1).comment("no Java-level wait, unless the check finds one");
+        }
         emitCases(cases, true);
         asm.label(DENY);
         emitThreadFilter(policy.threads());
         if (report) {
-            emitReport();
+            emitReport(countsJavaWaits);
             asm.label(SIGNAL);
         }
         policy.signal().ifPresent(signal -> asm.mov(Reg.R1, signal.number()).comment(signal.name())
@@ -159,6 +169,9 @@ public final class GuardProgram {
         }
         for (String name : fdRules) {
             emitFdRule(name, policy.allowedFds().get(name));
+        }
+        if (countsJavaWaits && cases.stream().anyMatch(c -> c.target().equals(JAVA_WAIT))) {
+            emitJavaWaitCheck(policy.javaWaitStates());
         }
         return asm.assemble();
     }
@@ -237,9 +250,9 @@ public final class GuardProgram {
      * out). Registers: r6 the record, r7 the user registers (then the task), r8 the task state, r9
      * the context.
      */
-    private void emitReport() {
+    private void emitReport(boolean countsJavaWaits) {
         KernelLayout.Field nr = layout.syscallNumber();
-        asm.loadMapFd(Reg.R1, channel.ringBufferFd()).comment("the events ring buffer")
+        asm.loadMapFd(Reg.R1, maps.ringBufferFd()).comment("the events ring buffer")
                 .mov(Reg.R2, EventLayout.SIZE)
                 .mov(Reg.R3, 0)
                 .call(Helper.RINGBUF_RESERVE)
@@ -261,6 +274,12 @@ public final class GuardProgram {
                     .store(Size.DW, Reg.R6, EventLayout.ARGS + 8 * i, Reg.R1).comment("args[" + i + "]");
         }
         asm.store(Size.W, Reg.R6, EventLayout.STATE, Reg.R8).comment("state");
+        if (countsJavaWaits) {
+            asm.load(Size.W, Reg.R1, Reg.R10, JAVA_STATE_SLOT)
+                    .store(Size.W, Reg.R6, EventLayout.JAVA_STATE, Reg.R1).comment("the Java-level wait, or -1");
+        } else {
+            asm.store(Size.W, Reg.R6, EventLayout.JAVA_STATE, -1).comment("no Java-level wait");
+        }
         emitStack(EventLayout.KERNEL_STACK, EventLayout.KERNEL_FRAMES, 0, EventLayout.KERNEL_STACK_BYTES, "kernel stack");
         emitStack(EventLayout.USER_STACK, EventLayout.USER_FRAMES, USER_STACK, EventLayout.USER_STACK_BYTES, "user stack");
         asm.call(Helper.GET_CURRENT_TASK_BTF)
@@ -277,7 +296,7 @@ public final class GuardProgram {
                 .mov(Reg.R2, 0)
                 .call(Helper.RINGBUF_SUBMIT);
         if (layout.runtime().isPresent()) {
-            asm.loadMapFd(Reg.R1, channel.asleepFd()).comment("asleep[tid] = {since, runtime}: ended at the next switch-out")
+            asm.loadMapFd(Reg.R1, maps.asleepFd()).comment("asleep[tid] = {since, runtime}: ended at the next switch-out")
                     .mov(Reg.R2, Reg.R10)
                     .alu(AluOp.ADD, Reg.R2, KEY_SLOT)
                     .mov(Reg.R3, Reg.R10)
@@ -298,7 +317,7 @@ public final class GuardProgram {
         KernelLayout.Field runtime = layout.runtime().orElseThrow();
         asm.call(Helper.GET_CURRENT_PID_TGID)
                 .store(Size.DW, Reg.R10, KEY_SLOT, Reg.R0).comment("the key: the tid, in the low half")
-                .loadMapFd(Reg.R1, channel.asleepFd()).comment("threads in a reported sleep")
+                .loadMapFd(Reg.R1, maps.asleepFd()).comment("threads in a reported sleep")
                 .mov(Reg.R2, Reg.R10)
                 .alu(AluOp.ADD, Reg.R2, KEY_SLOT)
                 .call(Helper.MAP_LOOKUP_ELEM)
@@ -314,7 +333,7 @@ public final class GuardProgram {
                 .load(Size.DW, Reg.R1, Reg.R7, EventLayout.ASLEEP_TIME)
                 .alu(AluOp.SUB, Reg.R8, Reg.R1).comment("time since the sleep began")
                 .alu(AluOp.SUB, Reg.R8, Reg.R6).comment("less the time run: off the CPU")
-                .loadMapFd(Reg.R1, channel.ringBufferFd()).comment("the events ring buffer")
+                .loadMapFd(Reg.R1, maps.ringBufferFd()).comment("the events ring buffer")
                 .mov(Reg.R2, EventLayout.END_SIZE)
                 .mov(Reg.R3, 0)
                 .call(Helper.RINGBUF_RESERVE)
@@ -328,7 +347,7 @@ public final class GuardProgram {
                 .mov(Reg.R2, 0)
                 .call(Helper.RINGBUF_SUBMIT)
                 .label(FORGET_SLEEP)
-                .loadMapFd(Reg.R1, channel.asleepFd())
+                .loadMapFd(Reg.R1, maps.asleepFd())
                 .mov(Reg.R2, Reg.R10)
                 .alu(AluOp.ADD, Reg.R2, KEY_SLOT)
                 .call(Helper.MAP_DELETE_ELEM).comment("the sleep has ended")
@@ -357,7 +376,7 @@ public final class GuardProgram {
     private void emitDropCount(String label, int counter, String then) {
         asm.label(label)
                 .store(Size.W, Reg.R10, -4, counter)
-                .loadMapFd(Reg.R1, channel.dropCounterFd()).comment("the drop counters")
+                .loadMapFd(Reg.R1, maps.dropCounterFd()).comment("the drop counters")
                 .mov(Reg.R2, Reg.R10)
                 .alu(AluOp.ADD, Reg.R2, -4)
                 .call(Helper.MAP_LOOKUP_ELEM)
@@ -375,6 +394,36 @@ public final class GuardProgram {
             asm.jump32(JumpOp.JEQ, Reg.R1, fd, OUT).comment(name + "(" + fd + ")");
         }
         asm.jump(DENY);
+    }
+
+    /**
+     * A futex sleep of a JVM thread the guard knows counts when HotSpot says the thread waits at
+     * the Java level: its {@code OSThread::_state}, read from the thread's own memory at the
+     * address user space put in the map, is one of {@code waitStates}. HotSpot sets that state
+     * before a sleep, park, {@code Object.wait} or contended monitor, and leaves it alone for
+     * its own waits (safepoints, GC), so those stay allowed. A thread not in the map, or whose
+     * state cannot be read, is allowed, as any futex sleep is without this check.
+     */
+    private void emitJavaWaitCheck(SortedSet<Integer> waitStates) {
+        asm.label(JAVA_WAIT)
+                .call(Helper.GET_CURRENT_PID_TGID)
+                .store(Size.W, Reg.R10, JAVA_TID_SLOT, Reg.R0).comment("the key: the tid")
+                .loadMapFd(Reg.R1, maps.javaThreadsFd()).comment("JVM threads: tid -> &OSThread::_state")
+                .mov(Reg.R2, Reg.R10)
+                .alu(AluOp.ADD, Reg.R2, JAVA_TID_SLOT)
+                .call(Helper.MAP_LOOKUP_ELEM)
+                .jump(JumpOp.JEQ, Reg.R0, 0, OUT).comment("not a JVM thread we know: allowed")
+                .load(Size.DW, Reg.R3, Reg.R0, 0)
+                .mov(Reg.R1, Reg.R10)
+                .alu(AluOp.ADD, Reg.R1, JAVA_STATE_SLOT)
+                .mov(Reg.R2, 4)
+                .call(Helper.PROBE_READ_USER).comment("the thread's HotSpot wait state")
+                .jump(JumpOp.JNE, Reg.R0, 0, OUT).comment("unreadable: allowed")
+                .load(Size.W, Reg.R1, Reg.R10, JAVA_STATE_SLOT);
+        for (int state : waitStates) {
+            asm.jump32(JumpOp.JEQ, Reg.R1, state, DENY).comment("a Java-level wait (OSThread state " + state + ")");
+        }
+        asm.jump(OUT);
     }
 
     private static String fdLabel(String name) {

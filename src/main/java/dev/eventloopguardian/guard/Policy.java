@@ -46,6 +46,7 @@ public final class Policy {
     private final Optional<Signal> signal;
     private final boolean report;
     private final List<ThreadPattern> threads;
+    private final SortedSet<Integer> javaWaitStates;
 
     private Policy(Builder builder) {
         this.allowed = Collections.unmodifiableSortedSet(new TreeSet<>(builder.allowed));
@@ -57,6 +58,7 @@ public final class Policy {
         this.signal = Optional.ofNullable(builder.signal);
         this.report = builder.report;
         this.threads = List.copyOf(builder.threads);
+        this.javaWaitStates = Collections.unmodifiableSortedSet(new TreeSet<>(builder.javaWaitStates));
         if (signal.isEmpty() && !report) {
             throw new IllegalStateException("a policy must signal, report, or both");
         }
@@ -103,6 +105,14 @@ public final class Policy {
     }
 
     /**
+     * The HotSpot {@code OSThread} states that make a futex sleep of a known JVM thread count
+     * (see {@link Builder#countJavaWaits}); empty: futex sleeps follow the allowlist alone.
+     */
+    public SortedSet<Integer> javaWaitStates() {
+        return javaWaitStates;
+    }
+
+    /**
      * Whether {@code name} was named by the user rather than by our defaults: a default that
      * the CPU architecture lacks (epoll_wait on aarch64) is skipped, a user's typo is an error.
      */
@@ -125,12 +135,12 @@ public final class Policy {
     public boolean equals(Object other) {
         return other instanceof Policy that && allowed.equals(that.allowed) && allowedFds.equals(that.allowedFds)
                 && includeUninterruptible == that.includeUninterruptible && signal.equals(that.signal)
-                && report == that.report && threads.equals(that.threads);
+                && report == that.report && threads.equals(that.threads) && javaWaitStates.equals(that.javaWaitStates);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(allowed, allowedFds, includeUninterruptible, signal, report, threads);
+        return Objects.hash(allowed, allowedFds, includeUninterruptible, signal, report, threads, javaWaitStates);
     }
 
     /** Changes to the defaults, applied in the order given. */
@@ -142,6 +152,7 @@ public final class Policy {
         private Signal signal = Signal.SIGABRT;
         private boolean report;
         private final List<ThreadPattern> threads = new java.util.ArrayList<>();
+        private final SortedSet<Integer> javaWaitStates = new TreeSet<>();
 
         private Builder() {
             DEFAULT_FDS.forEach((name, fds) -> allowedFds.put(name, new TreeSet<>(fds)));
@@ -201,6 +212,17 @@ public final class Policy {
 
         public Builder report(boolean report) {
             this.report = report;
+            return this;
+        }
+
+        /**
+         * Counts a futex sleep of a JVM thread the guard knows (see {@code Guard.watchJavaThread})
+         * when the thread's HotSpot {@code OSThread::_state} is one of {@code osThreadStates}: a
+         * Java-level sleep, park, {@code Object.wait} or contended monitor. The JVM's own waits
+         * (safepoints, GC) leave the state as it was, and stay allowed with futex.
+         */
+        public Builder countJavaWaits(java.util.Collection<Integer> osThreadStates) {
+            javaWaitStates.addAll(osThreadStates);
             return this;
         }
 

@@ -18,18 +18,46 @@ final class BpfSimulator {
     private static final long TASK = 0x1000_0000L;
     private static final long REGS = 0x2000_0000L;
     private static final long STACK = 0x3000_0000L;
+    /** Where a map lookup's value lives: one value, the Java thread's entry. */
+    private static final long MAP_VALUE = 0x4000_0000L;
     private static final int STACK_BYTES = 512;
 
     private final ByteBuffer task = ByteBuffer.allocate(8192).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer regs = ByteBuffer.allocate(512).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer stack = ByteBuffer.allocate(STACK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     private byte[] comm = new byte[16];
+    private final ByteBuffer mapValue = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    private int tid = 4242;
+    private int javaThreadsFd = Integer.MIN_VALUE;
+    private boolean knownJavaThread;
+    private long userAddress;
+    private Integer userValue;
     private int instructionsRun;
 
     /** The thread's name, as bpf_get_current_comm returns it (NUL-padded, at most 15 characters). */
     BpfSimulator thread(String name) {
         comm = java.util.Arrays.copyOf(name.getBytes(java.nio.charset.StandardCharsets.UTF_8), 16);
         java.util.Arrays.fill(comm, Math.min(15, name.length()), 16, (byte) 0);
+        return this;
+    }
+
+    /**
+     * The switched-out thread is a JVM thread in the map with descriptor {@code mapFd}: its wait
+     * state is at {@code stateAddress}, holding {@code state}, or unreadable when null.
+     */
+    BpfSimulator javaThread(int mapFd, long stateAddress, Integer state) {
+        javaThreadsFd = mapFd;
+        knownJavaThread = true;
+        mapValue.putLong(0, stateAddress);
+        userAddress = stateAddress;
+        userValue = state;
+        return this;
+    }
+
+    /** The program reads a map with descriptor {@code mapFd} that does not hold this thread. */
+    BpfSimulator unknownJavaThread(int mapFd) {
+        javaThreadsFd = mapFd;
+        knownJavaThread = false;
         return this;
     }
 
@@ -78,6 +106,7 @@ final class BpfSimulator {
                     r[insn.dst()] = cls == 0x04 ? value & 0xffff_ffffL : value;
                 }
                 case 0x01 -> r[insn.dst()] = load(r[insn.src()] + insn.off(), op & 0x18);
+                case 0x03 -> storeOnStack(r[insn.dst()] + insn.off(), op & 0x18, r[insn.src()]);
                 case 0x00 -> { // the two-slot 64-bit immediate load
                     r[insn.dst()] = (insn.imm() & 0xffff_ffffL) | ((long) code.get(pc + 1).imm() << 32);
                     pc++;
@@ -116,6 +145,26 @@ final class BpfSimulator {
             }
             stack.put((int) (r[1] - STACK), comm);
             r[0] = 0;
+        } else if (helper == Helper.GET_CURRENT_PID_TGID.id()) {
+            r[0] = (long) 4000 << 32 | tid;
+        } else if (helper == Helper.MAP_LOOKUP_ELEM.id()) {
+            if (r[1] != javaThreadsFd) {
+                throw new AssertionError("lookup in an unknown map: " + r[1]);
+            }
+            if ((int) load(r[2], 0x00) != tid) {
+                throw new AssertionError("the Java threads map is keyed by the tid");
+            }
+            r[0] = knownJavaThread ? MAP_VALUE : 0;
+        } else if (helper == Helper.PROBE_READ_USER.id()) {
+            if (r[2] != 4 || r[3] != userAddress || r[1] < STACK || r[1] + 4 > STACK + STACK_BYTES) {
+                throw new AssertionError("bpf_probe_read_user wants 4 bytes from the state's address onto the stack");
+            }
+            if (userValue == null) {
+                r[0] = -14; // -EFAULT
+            } else {
+                stack.putInt((int) (r[1] - STACK), userValue);
+                r[0] = 0;
+            }
         } else if (helper == Helper.SEND_SIGNAL_THREAD.id()) {
             sent = OptionalInt.of((int) r[1]);
             r[0] = 0;
@@ -129,8 +178,8 @@ final class BpfSimulator {
     }
 
     private long load(long address, int size) {
-        long base = address >= STACK ? STACK : address >= REGS ? REGS : TASK;
-        ByteBuffer memory = base == STACK ? stack : base == REGS ? regs : task;
+        long base = address >= MAP_VALUE ? MAP_VALUE : address >= STACK ? STACK : address >= REGS ? REGS : TASK;
+        ByteBuffer memory = base == MAP_VALUE ? mapValue : base == STACK ? stack : base == REGS ? regs : task;
         int offset = (int) (address - base);
         return switch (size) {
             case 0x00 -> memory.getInt(offset) & 0xffff_ffffL;
@@ -138,6 +187,19 @@ final class BpfSimulator {
             case 0x10 -> memory.get(offset) & 0xffL;
             default -> memory.getLong(offset);
         };
+    }
+
+    private void storeOnStack(long address, int size, long value) {
+        if (address < STACK || address >= STACK + STACK_BYTES) {
+            throw new AssertionError("the program stores only on its stack: " + Long.toHexString(address));
+        }
+        int offset = (int) (address - STACK);
+        switch (size) {
+            case 0x00 -> stack.putInt(offset, (int) value);
+            case 0x08 -> stack.putShort(offset, (short) value);
+            case 0x10 -> stack.put(offset, (byte) value);
+            default -> stack.putLong(offset, value);
+        }
     }
 
     private static boolean compare(int op, long left, long right, boolean low32) {

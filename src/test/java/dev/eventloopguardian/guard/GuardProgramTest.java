@@ -162,4 +162,63 @@ class GuardProgramTest {
                 .hasMessageContaining("did you mean epoll_pwait");
         assertThat(Set.copyOf(Policy.defaults().allowed())).contains("epoll_pwait", "epoll_pwait2", "io_uring_enter");
     }
+
+    /** HotSpot's OSThread states a test treats as Java-level waits; the real values come from the JVM. */
+    private static final Set<Integer> JAVA_WAITS = Set.of(3, 4, 5);
+    private static final int JAVA_THREADS_FD = 9;
+    private static final long STATE_ADDRESS = 0x7f00_1234_5678L;
+
+    private static Program javaAware(Policy.Builder builder) throws Exception {
+        return GuardProgram.generate(builder.countJavaWaits(JAVA_WAITS).build(), X86_TABLE, X86,
+                new ProgramMaps(-1, -1, -1, JAVA_THREADS_FD));
+    }
+
+    @Test
+    void aFutexSleepOfAKnownJvmThreadCountsOnlyWhenHotSpotSaysItWaitsAtTheJavaLevel() throws Exception {
+        Program program = javaAware(Policy.builder());
+        int futex = X86_TABLE.number("futex").orElseThrow();
+        for (int state = 0; state < 10; state++) {
+            OptionalInt sent = new BpfSimulator(X86, INTERRUPTIBLE, futex, 0).javaThread(JAVA_THREADS_FD, STATE_ADDRESS, state)
+                    .run(program);
+            assertThat(sent.isPresent()).as("OSThread state %d", state).isEqualTo(JAVA_WAITS.contains(state));
+        }
+    }
+
+    @Test
+    void futexSleepsOfUnknownThreadsAndUnreadableStatesStayAllowed() throws Exception {
+        Program program = javaAware(Policy.builder());
+        int futex = X86_TABLE.number("futex").orElseThrow();
+        assertThat(new BpfSimulator(X86, INTERRUPTIBLE, futex, 0).unknownJavaThread(JAVA_THREADS_FD).run(program)).isEmpty();
+        assertThat(new BpfSimulator(X86, INTERRUPTIBLE, futex, 0).javaThread(JAVA_THREADS_FD, STATE_ADDRESS, null).run(program))
+                .isEmpty();
+    }
+
+    @Test
+    void countingJavaWaitsChangesNothingButFutex() throws Exception {
+        Program program = javaAware(Policy.builder());
+        Policy plain = Policy.defaults();
+        for (long nr = -1; nr < 520; nr++) {
+            String name = X86_TABLE.name((int) nr).orElse("?");
+            if (GuardProgram.FUTEX_WAITS.contains(name)) {
+                continue;
+            }
+            OptionalInt sent = new BpfSimulator(X86, INTERRUPTIBLE, nr, 3).unknownJavaThread(JAVA_THREADS_FD).run(program);
+            assertThat(sent.isPresent()).as("syscall %d (%s)", nr, name)
+                    .isEqualTo(expectSignal(plain, X86_TABLE, INTERRUPTIBLE, nr, 3));
+        }
+    }
+
+    @Test
+    void aPolicyThatDisallowsFutexOutrightNeedsNoJavaCheck() throws Exception {
+        Program program = javaAware(Policy.builder().disallow("futex").disallow("futex_wait").disallow("futex_waitv"));
+        assertThat(program.listing()).doesNotContain("bpf_probe_read_user");
+        int futex = X86_TABLE.number("futex").orElseThrow();
+        assertThat(new BpfSimulator(X86, INTERRUPTIBLE, futex, 0).run(program)).isPresent();
+    }
+
+    @Test
+    void javaWaitsNeedTheirMap() {
+        assertThatThrownBy(() -> GuardProgram.generate(Policy.builder().countJavaWaits(JAVA_WAITS).build(), X86_TABLE, X86))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
 }

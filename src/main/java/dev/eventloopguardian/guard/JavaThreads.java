@@ -1,0 +1,55 @@
+package dev.eventloopguardian.guard;
+
+import dev.eventloopguardian.bpf.BpfException;
+import dev.eventloopguardian.bpf.BpfMap;
+import dev.eventloopguardian.bpf.MapType;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The JVM threads whose futex sleeps a guard can classify: a hash from a thread's tid to the
+ * address, in its process, of its HotSpot wait state ({@code OSThread::_state}), which the
+ * program reads at a futex switch-out to tell a Java-level wait (sleep, park, {@code wait},
+ * a contended monitor) from the VM's own (safepoints, GC). A thread not in it has its futex
+ * sleeps allowed, as any thread's are without this.
+ */
+final class JavaThreads implements AutoCloseable {
+    /** Threads a guard can classify at once; one JVM rarely has more. */
+    static final int CAPACITY = 16384;
+    static final int KEY_BYTES = 4;
+    static final int VALUE_BYTES = 8;
+
+    private final BpfMap map;
+
+    private JavaThreads(BpfMap map) {
+        this.map = map;
+    }
+
+    static JavaThreads create() throws BpfException {
+        return new JavaThreads(BpfMap.create(MapType.HASH, "evloop_jthreads", KEY_BYTES, VALUE_BYTES, CAPACITY));
+    }
+
+    int fd() {
+        return map.fd();
+    }
+
+    /** From now on, futex sleeps of {@code tid} are classified by the wait state at {@code stateAddress}. */
+    void watch(int tid, long stateAddress) throws BpfException {
+        map.update(key(tid), ByteBuffer.allocate(VALUE_BYTES).order(ByteOrder.nativeOrder()).putLong(stateAddress).array());
+    }
+
+    /** {@code tid} has ended, or is no longer a thread to classify. */
+    void forget(int tid) throws BpfException {
+        map.delete(key(tid));
+    }
+
+    private static byte[] key(int tid) {
+        return ByteBuffer.allocate(KEY_BYTES).order(ByteOrder.nativeOrder()).putInt(tid).array();
+    }
+
+    @Override
+    public void close() {
+        map.close();
+    }
+}
