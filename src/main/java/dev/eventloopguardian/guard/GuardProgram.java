@@ -316,11 +316,8 @@ public final class GuardProgram {
     private void emitSleepEnd() {
         KernelLayout.Field runtime = layout.runtime().orElseThrow();
         asm.call(Helper.GET_CURRENT_PID_TGID)
-                .store(Size.DW, Reg.R10, KEY_SLOT, Reg.R0).comment("the key: the tid, in the low half")
-                .loadMapFd(Reg.R1, maps.asleepFd()).comment("threads in a reported sleep")
-                .mov(Reg.R2, Reg.R10)
-                .alu(AluOp.ADD, Reg.R2, KEY_SLOT)
-                .call(Helper.MAP_LOOKUP_ELEM)
+                .store(Size.DW, Reg.R10, KEY_SLOT, Reg.R0).comment("the key: the tid, in the low half");
+        lookUp(maps.asleepFd(), KEY_SLOT, "threads in a reported sleep")
                 .jump(JumpOp.JEQ, Reg.R0, 0, AWAKE).comment("no reported sleep to end")
                 .mov(Reg.R7, Reg.R0)
                 .call(Helper.GET_CURRENT_TASK_BTF)
@@ -375,11 +372,8 @@ public final class GuardProgram {
     /** Counts a record the full ring buffer could not take, then goes on at {@code then}. */
     private void emitDropCount(String label, int counter, String then) {
         asm.label(label)
-                .store(Size.W, Reg.R10, -4, counter)
-                .loadMapFd(Reg.R1, maps.dropCounterFd()).comment("the drop counters")
-                .mov(Reg.R2, Reg.R10)
-                .alu(AluOp.ADD, Reg.R2, -4)
-                .call(Helper.MAP_LOOKUP_ELEM)
+                .store(Size.W, Reg.R10, -4, counter);
+        lookUp(maps.dropCounterFd(), -4, "the drop counters")
                 .jump(JumpOp.JEQ, Reg.R0, 0, then)
                 .mov(Reg.R1, 1)
                 .atomicAdd(Size.DW, Reg.R0, 0, Reg.R1).comment("drops[" + counter + "] += 1")
@@ -407,11 +401,8 @@ public final class GuardProgram {
     private void emitJavaWaitCheck(SortedSet<Integer> waitStates) {
         asm.label(JAVA_WAIT)
                 .call(Helper.GET_CURRENT_PID_TGID)
-                .store(Size.W, Reg.R10, JAVA_TID_SLOT, Reg.R0).comment("the key: the tid")
-                .loadMapFd(Reg.R1, maps.javaThreadsFd()).comment("JVM threads: tid -> &OSThread::_state")
-                .mov(Reg.R2, Reg.R10)
-                .alu(AluOp.ADD, Reg.R2, JAVA_TID_SLOT)
-                .call(Helper.MAP_LOOKUP_ELEM)
+                .store(Size.W, Reg.R10, JAVA_TID_SLOT, Reg.R0).comment("the key: the tid");
+        lookUp(maps.javaThreadsFd(), JAVA_TID_SLOT, "JVM threads: tid -> &OSThread::_state")
                 .jump(JumpOp.JEQ, Reg.R0, 0, OUT).comment("not a JVM thread we know: allowed")
                 .load(Size.DW, Reg.R3, Reg.R0, 0)
                 .mov(Reg.R1, Reg.R10)
@@ -424,6 +415,14 @@ public final class GuardProgram {
             asm.jump32(JumpOp.JEQ, Reg.R1, state, DENY).comment("a Java-level wait (OSThread state " + state + ")");
         }
         asm.jump(OUT);
+    }
+
+    /** r0 = the value in map {@code mapFd} under the key at stack slot {@code keySlot}, or 0. */
+    private Assembler lookUp(int mapFd, int keySlot, String map) {
+        return asm.loadMapFd(Reg.R1, mapFd).comment(map)
+                .mov(Reg.R2, Reg.R10)
+                .alu(AluOp.ADD, Reg.R2, keySlot)
+                .call(Helper.MAP_LOOKUP_ELEM);
     }
 
     private static String fdLabel(String name) {
