@@ -18,6 +18,11 @@ public record BlockingEvent(long monotonicNanos, int pid, int tid, String thread
     /** {@link #javaWaitState} of a sleep that is no Java-level wait. */
     public static final int NOT_A_JAVA_WAIT = -1;
 
+    /**
+     * Event times are CLOCK_MONOTONIC (bpf_ktime_get_ns), as is System.nanoTime: one offset,
+     * taken once, gives wall time.
+     */
+    private static final long WALL_MINUS_MONOTONIC = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
     /** {@code TASK_UNINTERRUPTIBLE}: a D sleep, as opposed to an interruptible S sleep. */
     private static final int UNINTERRUPTIBLE = 0x2;
 
@@ -76,6 +81,11 @@ public record BlockingEvent(long monotonicNanos, int pid, int tid, String thread
      */
     public int javaWaitState() {
         return javaWaitState;
+    }
+
+    /** When the thread went to sleep, by the wall clock. */
+    public java.time.Instant wallTime() {
+        return java.time.Instant.ofEpochSecond(0, monotonicNanos + WALL_MINUS_MONOTONIC);
     }
 
     /** {@code D} for an uninterruptible sleep, {@code S} for an interruptible one. */

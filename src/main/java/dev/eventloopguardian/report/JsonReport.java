@@ -58,7 +58,7 @@ final class JsonReport implements EventFormat {
         try {
             json.writeStartObject();
             json.writeStringField("schema", schema);
-            json.writeStringField("time", WallClock.instant(event).toString());
+            json.writeStringField("time", event.wallTime().toString());
             json.writeNumberField("pid", event.pid());
             json.writeNumberField("tid", event.tid());
             json.writeStringField("thread", event.thread());

@@ -29,7 +29,7 @@ final class TextReport implements EventFormat {
             arguments.append(arguments.isEmpty() ? "" : ", ").append("0x").append(Long.toHexString(argument));
         }
         out.printf("eventloop-guardian: %s pid %d tid %d (%s) blocked in %s(%s) [%c]%s%n",
-                TIME.format(WallClock.instant(event)), event.pid(), event.tid(), event.thread(), named.syscall(),
+                TIME.format(event.wallTime()), event.pid(), event.tid(), event.thread(), named.syscall(),
                 arguments, event.stateLetter(), length(named));
         out.println("    kernel stack:");
         named.kernelStack().forEach(frame -> out.println("      " + frame));
@@ -41,7 +41,7 @@ final class TextReport implements EventFormat {
     public void woke(NamedEvent named, long nanos) {
         BlockingEvent event = named.event();
         out.printf("eventloop-guardian: %s pid %d tid %d (%s) woke from %s after %s%n",
-                TIME.format(WallClock.instant(event)), event.pid(), event.tid(), event.thread(), named.syscall(),
+                TIME.format(event.wallTime()), event.pid(), event.tid(), event.thread(), named.syscall(),
                 readable(nanos));
     }
 

@@ -1,0 +1,61 @@
+package dev.eventloopguardian.jvm;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalLong;
+
+/**
+ * A guarded JVM thread went to sleep where it must not: in a Java-level wait (a sleep, a park and
+ * all that is built on it, {@code Object.wait}, a contended monitor) or in a blocking system call.
+ *
+ * @param time         when the thread went to sleep
+ * @param threadName   the Java thread's name
+ * @param javaThreadId the Java thread's id ({@link Thread#threadId()})
+ * @param tid          the kernel's id of its native thread
+ * @param kind         what kind of blocking it was
+ * @param syscall      the system call it slept in, as the kernel's tables name it ({@code futex} for a
+ *                     Java-level wait)
+ * @param arguments    the system call's six arguments
+ * @param javaStack    the thread's Java stack, taken while it was blocked, innermost frame first; empty
+ *                     when the thread had moved on before it could be taken
+ * @param blockedNanos how long it was off the CPU; empty when it had not woken yet when this was reported
+ */
+public record BlockingCall(java.time.Instant time, String threadName, long javaThreadId, int tid, Kind kind, String syscall, long[] arguments,
+                           List<StackTraceElement> javaStack, OptionalLong blockedNanos) {
+    /** What kind of blocking a call was. */
+    public enum Kind {
+        /** {@link Thread#sleep}. */
+        SLEEP,
+        /** {@code LockSupport.park} and what is built on it: locks, futures, queues. */
+        PARK,
+        /** {@link Object#wait}. */
+        WAIT,
+        /** Entering a {@code synchronized} block held by another thread. */
+        MONITOR,
+        /** A blocking system call: a socket or file read, a FIFO open, a native sleep. */
+        SYSCALL
+    }
+
+    public BlockingCall {
+        Objects.requireNonNull(time);
+        Objects.requireNonNull(threadName);
+        Objects.requireNonNull(kind);
+        Objects.requireNonNull(syscall);
+        arguments = arguments.clone();
+        javaStack = List.copyOf(javaStack);
+    }
+
+    @Override
+    public long[] arguments() {
+        return arguments.clone();
+    }
+
+    /** One line for a log: who blocked, how, how long, and in which frame. */
+    @Override
+    public String toString() {
+        String where = javaStack.isEmpty() ? "" : " at " + javaStack.getFirst();
+        String length = blockedNanos.isPresent() ? " for " + blockedNanos.getAsLong() / 1_000 + " us" : ", still blocked";
+        return "blocking call on " + threadName + " (tid " + tid + "): " + kind.name().toLowerCase(java.util.Locale.ROOT)
+                + " in " + syscall + length + where;
+    }
+}

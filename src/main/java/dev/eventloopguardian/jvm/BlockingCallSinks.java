@@ -1,0 +1,86 @@
+package dev.eventloopguardian.jvm;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.util.Locale;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+
+/** Ready-made destinations for {@link EventLoopGuardian.Builder#onBlockingCall}. */
+public final class BlockingCallSinks {
+    /** The schema of a JSON line: the command line's, plus {@code kind} and {@code java_stack}. */
+    public static final String SCHEMA = "eventloop-guardian/blocking-event/1";
+
+    private BlockingCallSinks() {
+    }
+
+    /** Each call as a {@code dev.eventloopguardian.BlockingCall} event in the JVM's flight recordings. */
+    public static Consumer<BlockingCall> jfr() {
+        return call -> {
+            BlockingCallEvent event = new BlockingCallEvent();
+            if (!event.isEnabled()) {
+                return;
+            }
+            event.blockedThread = call.threadName();
+            event.javaThreadId = call.javaThreadId();
+            event.tid = call.tid();
+            event.kind = call.kind().name().toLowerCase(Locale.ROOT);
+            event.syscall = call.syscall();
+            event.blocked = call.blockedNanos().orElse(-1);
+            event.javaStack = call.javaStack().stream().map(StackTraceElement::toString).collect(Collectors.joining("\n"));
+            event.commit();
+        };
+    }
+
+    /**
+     * Each call as one JSON object a line on {@code out}, flushed at once, in the schema of the
+     * command line's {@code --format json} (docs/report-schema.md) with {@code kind} and
+     * {@code java_stack} added. {@code out} belongs to the caller; a write that fails is thrown.
+     */
+    public static Consumer<BlockingCall> jsonLines(Writer out) {
+        JsonGenerator json;
+        try {
+            json = new JsonFactory().setRootValueSeparator("").createGenerator(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        long pid = ProcessHandle.current().pid();
+        return call -> {
+            synchronized (json) {
+                try {
+                    json.writeStartObject();
+                    json.writeStringField("schema", SCHEMA);
+                    json.writeStringField("time", call.time().toString());
+                    json.writeNumberField("pid", pid);
+                    json.writeNumberField("tid", call.tid());
+                    json.writeStringField("thread", call.threadName());
+                    json.writeStringField("syscall", call.syscall());
+                    json.writeFieldName("args");
+                    long[] arguments = call.arguments();
+                    json.writeArray(arguments, 0, arguments.length);
+                    json.writeStringField("kind", call.kind().name().toLowerCase(Locale.ROOT));
+                    if (call.blockedNanos().isPresent()) {
+                        json.writeNumberField("blocked_ns", call.blockedNanos().getAsLong());
+                    } else {
+                        json.writeNullField("blocked_ns");
+                    }
+                    json.writeBooleanField("still_asleep", call.blockedNanos().isEmpty());
+                    json.writeArrayFieldStart("java_stack");
+                    for (StackTraceElement frame : call.javaStack()) {
+                        json.writeString(frame.toString());
+                    }
+                    json.writeEndArray();
+                    json.writeEndObject();
+                    json.writeRaw('\n');
+                    json.flush();
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot write the blocking call", e);
+                }
+            }
+        };
+    }
+}

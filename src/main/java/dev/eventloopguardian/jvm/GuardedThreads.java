@@ -1,0 +1,191 @@
+package dev.eventloopguardian.jvm;
+
+import dev.eventloopguardian.guard.Guard;
+import dev.eventloopguardian.guard.GuardException;
+import dev.eventloopguardian.perf.PerfEvent;
+import dev.eventloopguardian.perf.PerfException;
+import dev.eventloopguardian.sys.Linux;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
+
+/**
+ * The threads of this JVM a guard is attached to: one perf event each, opened on the thread's
+ * tid, and its HotSpot wait state registered with the guard so that its futex sleeps can be
+ * classified. Threads that selectors accept are picked up as they appear, by a look once a
+ * second, and dropped when they end.
+ */
+final class GuardedThreads implements AutoCloseable {
+    static final Duration WATCH_INTERVAL = Duration.ofSeconds(1);
+
+    private record Guarded(Thread thread, PerfEvent event) {
+    }
+
+    private final Guard guard;
+    private final HotSpotThreads hotSpot;
+    private final List<Predicate<Thread>> selectors;
+    private final Map<Integer, Guarded> byTid = new ConcurrentHashMap<>();
+    private final Object attaching = new Object();
+    private volatile Thread watcher;
+    private volatile boolean closed;
+
+    GuardedThreads(Guard guard, HotSpotThreads hotSpot, List<Predicate<Thread>> selectors) {
+        this.guard = guard;
+        this.hotSpot = hotSpot;
+        this.selectors = List.copyOf(selectors);
+    }
+
+    /** Guards each of {@code threads} not guarded yet; their tids come from one thread dump. */
+    void guard(Collection<Thread> threads) {
+        List<Thread> fresh = threads.stream().filter(thread -> !isGuarded(thread)).toList();
+        if (fresh.isEmpty()) {
+            return;
+        }
+        Map<Long, Integer> tids = NativeThreadIds.byJavaId();
+        for (Thread thread : fresh) {
+            Integer tid = tids.get(thread.threadId());
+            if (tid == null) {
+                if (thread.isVirtual()) {
+                    throw new IllegalArgumentException(thread + " is a virtual thread: guard its carriers (the "
+                            + "ForkJoinPool's threads), which is where it blocks");
+                }
+                continue; // it ended before the dump
+            }
+            attach(thread, tid);
+        }
+    }
+
+    /** Guards the calling thread: for threads that a guarding factory made, from their first task on. */
+    void guardCurrentThread() {
+        attach(Thread.currentThread(), Linux.tid());
+    }
+
+    private boolean isGuarded(Thread thread) {
+        return byTid.values().stream().anyMatch(guarded -> guarded.thread() == thread);
+    }
+
+    private void attach(Thread thread, int tid) {
+        synchronized (attaching) {
+            if (closed || byTid.containsKey(tid)) {
+                return;
+            }
+            PerfEvent event = null;
+            try {
+                // Registered before the event runs: its first futex sleep is classified already.
+                guard.watchJavaThread(tid, hotSpot.stateAddressOf(tid));
+                event = PerfEvent.contextSwitches(tid, PerfEvent.Options.live(false));
+                event.attach(guard.programFd());
+                event.enable();
+                byTid.put(tid, new Guarded(thread, event));
+            } catch (GuardException | PerfException e) {
+                if (event != null) {
+                    event.close();
+                }
+                throw new GuardianException("cannot guard " + thread + " (tid " + tid + "): " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** Starts the look for new matching threads and ended ones, when there are selectors. */
+    void startWatching() {
+        if (selectors.isEmpty()) {
+            return;
+        }
+        watcher = Thread.ofPlatform().daemon().name("eventloop-guardian-watcher").start(() -> {
+            while (!closed) {
+                refresh();
+                try {
+                    Thread.sleep(WATCH_INTERVAL);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        refresh();
+    }
+
+    private void refresh() {
+        byTid.forEach((tid, guarded) -> {
+            if (!guarded.thread().isAlive()) {
+                release(tid);
+            }
+        });
+        List<Thread> selected = new ArrayList<>();
+        for (Thread thread : platformThreads()) {
+            if (thread.isAlive() && selectors.stream().anyMatch(selector -> selector.test(thread))) {
+                selected.add(thread);
+            }
+        }
+        try {
+            guard(selected);
+        } catch (GuardianException e) {
+            // A thread that ended while it was being attached; the next look tries again.
+        }
+    }
+
+    /** Every live platform thread, from the root thread group: no safepoint, unlike Thread.getAllStackTraces. */
+    private static List<Thread> platformThreads() {
+        ThreadGroup root = Thread.currentThread().getThreadGroup();
+        while (root.getParent() != null) {
+            root = root.getParent();
+        }
+        Thread[] threads = new Thread[root.activeCount() + 16];
+        int count = root.enumerate(threads, true);
+        return List.of(threads).subList(0, count);
+    }
+
+    /** Stops guarding {@code tid}: it ended, or it was only guarded for a while. */
+    void release(int tid) {
+        synchronized (attaching) {
+            Guarded guarded = byTid.remove(tid);
+            if (guarded != null) {
+                guarded.event().close();
+                try {
+                    guard.forgetJavaThread(tid);
+                } catch (GuardException e) {
+                    // The entry stays until the map is closed; a new thread with this tid is registered over it.
+                }
+            }
+        }
+    }
+
+    /** What the reader needs: which Java thread a tid runs, and what its waits are. */
+    BlockingCallReader.Threads asReaderThreads(HotSpotThreads states) {
+        return new BlockingCallReader.Threads() {
+            @Override
+            public long javaIdOf(int tid) {
+                Guarded guarded = byTid.get(tid);
+                return guarded == null ? -1 : guarded.thread().threadId();
+            }
+
+            @Override
+            public BlockingCall.Kind kindOf(int state, List<StackTraceElement> stack) {
+                return states.kindOf(state, stack);
+            }
+        };
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        Thread watching = watcher;
+        if (watching != null) {
+            watching.interrupt();
+            try {
+                watching.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        synchronized (attaching) {
+            byTid.values().forEach(guarded -> guarded.event().close());
+            byTid.clear();
+        }
+        guard.close();
+    }
+}

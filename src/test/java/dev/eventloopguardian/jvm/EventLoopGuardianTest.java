@@ -1,0 +1,143 @@
+package dev.eventloopguardian.jvm;
+
+import dev.eventloopguardian.testing.KernelTest;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The library in this JVM: a guarded thread's Java-level blocking and blocking system calls come
+ * back as {@link BlockingCall}s with the thread's Java stack, and closing leaves nothing behind.
+ */
+@KernelTest
+class EventLoopGuardianTest {
+    private final List<BlockingCall> calls = new CopyOnWriteArrayList<>();
+
+    /** Runs {@code work} on a platform thread guarded from before it starts until it ends. */
+    private void runGuarded(EventLoopGuardian.Builder builder, Runnable work) throws Exception {
+        CountDownLatch go = new CountDownLatch(1);
+        Thread loop = Thread.ofPlatform().name("test-event-loop").unstarted(() -> {
+            try {
+                go.await();
+            } catch (InterruptedException e) {
+                return;
+            }
+            work.run();
+        });
+        loop.start();
+        try (EventLoopGuardian guardian = builder.thread(loop).onBlockingCall(calls::add).install()) {
+            go.countDown();
+            loop.join();
+            Thread.sleep(BlockingCallReader.HOLD.toMillis() + 200); // the last call waits for its end
+        }
+    }
+
+    @Test
+    void javaLevelWaitsAreReportedWithTheFrameThatBlocked() throws Exception {
+        Object monitor = new Object();
+        runGuarded(EventLoopGuardian.builder(), () -> {
+            sleepOnTheLoop();
+            parkBrieflyOnTheLoop();
+            waitOnTheLoop(monitor);
+        });
+        assertThat(calls).as("%s", calls).anySatisfy(call -> {
+            assertThat(call.kind()).isEqualTo(BlockingCall.Kind.SLEEP);
+            assertThat(call.syscall()).isEqualTo("futex");
+            assertThat(call.threadName()).isEqualTo("test-event-loop");
+            assertThat(call.javaStack()).anyMatch(frame -> frame.getMethodName().equals("sleepOnTheLoop"));
+        });
+        assertThat(calls.stream().filter(call -> call.kind() == BlockingCall.Kind.PARK))
+                .as("50 us parks, each caught: %s", calls).hasSizeGreaterThanOrEqualTo(20);
+        assertThat(calls).anySatisfy(call -> {
+            assertThat(call.kind()).isEqualTo(BlockingCall.Kind.WAIT);
+            assertThat(call.javaStack()).anyMatch(frame -> frame.getMethodName().equals("waitOnTheLoop"));
+        });
+    }
+
+    @Test
+    void aBlockingSystemCallIsReportedWithItsJavaStack() throws Exception {
+        runGuarded(EventLoopGuardian.builder(), EventLoopGuardianTest::readAFifoNobodyWritesYet);
+        assertThat(calls).as("%s", calls).anySatisfy(call -> {
+            assertThat(call.kind()).isEqualTo(BlockingCall.Kind.SYSCALL);
+            assertThat(call.syscall()).isEqualTo("openat");
+        });
+    }
+
+    @Test
+    void callsInsideAnAllowedMethodAreNotReported() throws Exception {
+        runGuarded(EventLoopGuardian.builder().allowBlockingCallsInside(EventLoopGuardianTest.class.getName(),
+                "sleepOnTheLoop"), EventLoopGuardianTest::sleepOnTheLoop);
+        assertThat(calls).as("%s", calls).isEmpty();
+    }
+
+    @Test
+    void closeLeavesNoDescriptorAndNoThreadBehind() throws Exception {
+        runGuarded(EventLoopGuardian.builder(), EventLoopGuardianTest::sleepOnTheLoop); // warms up what stays loaded
+        long descriptors = openDescriptors();
+        runGuarded(EventLoopGuardian.builder(), EventLoopGuardianTest::sleepOnTheLoop);
+        assertThat(openDescriptors()).isEqualTo(descriptors);
+        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(thread -> thread.getName().startsWith("eventloop-guardian"));
+    }
+
+    private static void sleepOnTheLoop() {
+        try {
+            Thread.sleep(5);
+            Thread.sleep(5);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void parkBrieflyOnTheLoop() {
+        for (int i = 0; i < 40; i++) {
+            LockSupport.parkNanos(50_000);
+        }
+    }
+
+    private static void waitOnTheLoop(Object monitor) {
+        synchronized (monitor) {
+            try {
+                monitor.wait(5);
+                monitor.wait(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Opening a FIFO for reading sleeps in openat until a writer comes: one comes after 50 ms. */
+    private static void readAFifoNobodyWritesYet() {
+        try {
+            Path fifo = Files.createTempDirectory("elg-fifo").resolve("fifo");
+            new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor();
+            Thread writer = Thread.ofPlatform().start(() -> {
+                try {
+                    Thread.sleep(50);
+                    Files.writeString(fifo, "x");
+                } catch (IOException | InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Files.readString(fifo);
+            writer.join();
+            Files.delete(fifo);
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static long openDescriptors() throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
+}
