@@ -113,6 +113,35 @@ class HotSpotLayoutTest {
         }
     }
 
+    /**
+     * Where OSThread::_state is not enough: a thread that asks for a GC waits for the VM thread
+     * in Monitor::wait, which sets CONDVAR_WAIT as a park does, while java.lang.Thread's own
+     * status (threadStatus, set only by the Java-level waits) still says RUNNABLE.
+     */
+    @Test
+    void aThreadWaitingForItsOwnGcIsInACondvarWaitYetRunnableToJava() throws Exception {
+        int tid = start(() -> {
+            while (!stop) {
+                System.gc();
+            }
+        });
+        int condvarAndRunnable = 0;
+        int condvarAndWaiting = 0;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (condvarAndRunnable < 20 && System.nanoTime() < deadline) {
+            if (layout.osThreadState(tid).orElseThrow() == OsThreadState.CONDVAR_WAIT) {
+                if (subject.getState() == Thread.State.RUNNABLE) {
+                    condvarAndRunnable++;
+                } else {
+                    condvarAndWaiting++;
+                }
+            }
+        }
+        System.out.printf("own System.gc(): CONDVAR_WAIT seen with Thread.State RUNNABLE %d times, otherwise %d%n",
+                condvarAndRunnable, condvarAndWaiting);
+        assertThat(condvarAndRunnable).isEqualTo(20);
+    }
+
     @Test
     void aThreadThatEndedLeavesTheMap() throws Exception {
         int tid = start(() -> {
