@@ -14,10 +14,7 @@ import static dev.eventloopguardian.guard.EventLayout.*;
  */
 public record BlockingEvent(long monotonicNanos, int pid, int tid, String thread, long syscall, long[] arguments,
                             int state, long[] kernelStack, long[] userStack, long switches, long execId,
-                            int javaWaitState) {
-    /** {@link #javaWaitState} of a sleep that is no Java-level wait. */
-    public static final int NOT_A_JAVA_WAIT = -1;
-
+                            int javaWaitCode) {
     /**
      * Event times are CLOCK_MONOTONIC (bpf_ktime_get_ns), as is System.nanoTime: one offset,
      * taken once, gives wall time.
@@ -46,7 +43,7 @@ public record BlockingEvent(long monotonicNanos, int pid, int tid, String thread
                 new String(comm, 0, nameLength, StandardCharsets.UTF_8), in.getLong(SYSCALL), arguments,
                 in.getInt(STATE), frames(in, KERNEL_STACK, in.getInt(KERNEL_STACK_BYTES), KERNEL_FRAMES),
                 frames(in, USER_STACK, in.getInt(USER_STACK_BYTES), USER_FRAMES), in.getLong(SWITCHES), in.getLong(EXEC_ID),
-                in.getInt(JAVA_STATE));
+                in.getInt(JAVA_WAIT));
     }
 
     /** The frames bpf_get_stack filled: it returns the bytes written, or a negative errno. */
@@ -75,12 +72,9 @@ public record BlockingEvent(long monotonicNanos, int pid, int tid, String thread
         return execId;
     }
 
-    /**
-     * The HotSpot {@code OSThread} state of a futex sleep counted as a Java-level wait (a sleep,
-     * park, {@code Object.wait} or contended monitor), or {@link #NOT_A_JAVA_WAIT}.
-     */
-    public int javaWaitState() {
-        return javaWaitState;
+    /** What Java-level wait a counted futex sleep was; empty for any other sleep. */
+    public java.util.Optional<JavaWait> javaWait() {
+        return JavaWait.ofCode(javaWaitCode);
     }
 
     /** When the thread went to sleep, by the wall clock. */
@@ -99,7 +93,7 @@ public record BlockingEvent(long monotonicNanos, int pid, int tid, String thread
                 && tid == that.tid && thread.equals(that.thread) && syscall == that.syscall
                 && Arrays.equals(arguments, that.arguments) && state == that.state
                 && Arrays.equals(kernelStack, that.kernelStack) && Arrays.equals(userStack, that.userStack)
-                && switches == that.switches && execId == that.execId && javaWaitState == that.javaWaitState;
+                && switches == that.switches && execId == that.execId && javaWaitCode == that.javaWaitCode;
     }
 
     @Override

@@ -14,7 +14,7 @@ package dev.eventloopguardian.guard;
  *  40 u64 args[6]     the syscall's arguments
  *  88 u32 state       task->__state
  *  92 s32 kernel_stack_bytes, 96 s32 user_stack_bytes: bpf_get_stack()'s results (negative: errno)
- * 100 s32 java_state  a counted Java-level wait: the thread's HotSpot OSThread state; -1 for any other sleep
+ * 100 s32 java_wait   a counted Java-level wait: its JavaWait code (1 and up); -1 for any other sleep
  * 104 u64 kernel_stack[KERNEL_FRAMES], then u64 user_stack[USER_FRAMES]
  *     u64 switches    task->sched_info.pcount (0 where the kernel lacks it)
  *     u64 exec_id     task->self_exec_id: how many times the process has exec'd, to name its addresses with the right image
@@ -44,7 +44,7 @@ final class EventLayout {
     static final int STATE = 88;
     static final int KERNEL_STACK_BYTES = 92;
     static final int USER_STACK_BYTES = 96;
-    static final int JAVA_STATE = 100;
+    static final int JAVA_WAIT = 100;
     static final int KERNEL_STACK = 104;
     static final int KERNEL_FRAMES = 32;
     static final int USER_STACK = KERNEL_STACK + 8 * KERNEL_FRAMES;

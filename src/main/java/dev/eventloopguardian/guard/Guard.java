@@ -154,7 +154,7 @@ public final class Guard implements AutoCloseable {
         Program program = null;
         try {
             maps = policy.report() ? ReportMaps.create() : null;
-            javaThreads = policy.javaWaitStates().isEmpty() ? Optional.empty() : Optional.of(JavaThreads.create());
+            javaThreads = policy.javaWaits().isEmpty() ? Optional.empty() : Optional.of(JavaThreads.create());
             int javaThreadsFd = javaThreads.map(JavaThreads::fd).orElse(-1);
             program = GuardProgram.generate(policy, SyscallTable.of(Arch.current()), layout, maps == null
                     ? new ProgramMaps(-1, -1, -1, javaThreadsFd) : maps.fds(javaThreads));
@@ -202,12 +202,12 @@ public final class Guard implements AutoCloseable {
 
     /**
      * Lets this guard classify the futex sleeps of JVM thread {@code tid}: from now on, one
-     * counts when the thread's HotSpot wait state, at {@code stateAddress} in its process, says
-     * it waits at the Java level. Only for a guard whose policy counts Java-level waits.
+     * counts when {@code waits} say it is a Java-level wait. Only for a guard whose policy
+     * counts Java-level waits.
      */
-    public void watchJavaThread(int tid, long stateAddress) throws GuardException {
+    public void watchJavaThread(int tid, JavaThreadWaits waits) throws GuardException {
         try {
-            javaThreads().watch(tid, stateAddress);
+            javaThreads().watch(tid, waits);
         } catch (BpfException e) {
             throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
         }

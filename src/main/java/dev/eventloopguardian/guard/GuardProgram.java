@@ -58,9 +58,14 @@ public final class GuardProgram {
     /** Stack slots: the tid key (a u64 pid_tgid, whose low half is the tid) and the asleep value. */
     private static final int KEY_SLOT = -24;
     private static final int ASLEEP_SLOT = -40;
-    /** Stack slots of the Java-wait check: the tid key, and the HotSpot state read from the thread. */
+    /**
+     * Stack slots of the Java-wait check: the tid key, the HotSpot state read from the thread, the
+     * kind the futex word suggests, and the kind found, which the report writes ({@link JavaWait}).
+     */
     private static final int JAVA_TID_SLOT = -48;
+    private static final int JAVA_WORD_KIND_SLOT = -52;
     private static final int JAVA_STATE_SLOT = -56;
+    private static final int JAVA_KIND_SLOT = -60;
     /** {@code BPF_F_USER_STACK}: bpf_get_stack walks the user stack instead of the kernel's. */
     private static final int USER_STACK = 1 << 8;
 
@@ -79,7 +84,7 @@ public final class GuardProgram {
      * that the architecture lacks is an error.
      */
     public static Program generate(Policy policy, SyscallTable table, KernelLayout layout) throws UnknownSyscallException {
-        if (policy.report() || !policy.javaWaitStates().isEmpty()) {
+        if (policy.report() || policy.javaWaits().isPresent()) {
             throw new IllegalArgumentException("this policy needs its maps: generate(policy, table, layout, maps)");
         }
         return new GuardProgram(layout, ProgramMaps.PLACEHOLDER).emit(policy, table);
@@ -103,7 +108,7 @@ public final class GuardProgram {
 
     private Program emit(Policy policy, SyscallTable table) throws UnknownSyscallException {
         List<Case> cases = new ArrayList<>();
-        boolean countsJavaWaits = !policy.javaWaitStates().isEmpty();
+        boolean countsJavaWaits = policy.javaWaits().isPresent();
         for (String name : policy.allowed()) {
             OptionalInt number = resolve(name, policy, table);
             if (number.isPresent()) {
@@ -147,7 +152,7 @@ public final class GuardProgram {
         asm.load(nr.size(), Reg.R6, Reg.R0, nr.offset()).comment(nr.expression() + ": the syscall number")
                 .jump32(JumpOp.JSLT, Reg.R6, 0, OUT).comment("not in a syscall (a page fault)");
         if (report && countsJavaWaits) {
-            asm.store(Size.W, Reg.R10, JAVA_STATE_SLOT, -1).comment("no Java-level wait, unless the check finds one");
+            asm.store(Size.W, Reg.R10, JAVA_KIND_SLOT, JavaWait.NONE).comment("no Java-level wait, unless the check finds one");
         }
         emitCases(cases, true);
         asm.label(DENY);
@@ -171,7 +176,7 @@ public final class GuardProgram {
             emitFdRule(name, policy.allowedFds().get(name));
         }
         if (countsJavaWaits && cases.stream().anyMatch(c -> c.target().equals(JAVA_WAIT))) {
-            emitJavaWaitCheck(policy.javaWaitStates());
+            emitJavaWaitCheck(policy.javaWaits().orElseThrow());
         }
         return asm.assemble();
     }
@@ -275,10 +280,10 @@ public final class GuardProgram {
         }
         asm.store(Size.W, Reg.R6, EventLayout.STATE, Reg.R8).comment("state");
         if (countsJavaWaits) {
-            asm.load(Size.W, Reg.R1, Reg.R10, JAVA_STATE_SLOT)
-                    .store(Size.W, Reg.R6, EventLayout.JAVA_STATE, Reg.R1).comment("the Java-level wait, or -1");
+            asm.load(Size.W, Reg.R1, Reg.R10, JAVA_KIND_SLOT)
+                    .store(Size.W, Reg.R6, EventLayout.JAVA_WAIT, Reg.R1).comment("the Java-level wait, or none");
         } else {
-            asm.store(Size.W, Reg.R6, EventLayout.JAVA_STATE, -1).comment("no Java-level wait");
+            asm.store(Size.W, Reg.R6, EventLayout.JAVA_WAIT, JavaWait.NONE).comment("no Java-level wait");
         }
         emitStack(EventLayout.KERNEL_STACK, EventLayout.KERNEL_FRAMES, 0, EventLayout.KERNEL_STACK_BYTES, "kernel stack");
         emitStack(EventLayout.USER_STACK, EventLayout.USER_FRAMES, USER_STACK, EventLayout.USER_STACK_BYTES, "user stack");
@@ -391,30 +396,60 @@ public final class GuardProgram {
     }
 
     /**
-     * A futex sleep of a JVM thread the guard knows counts when HotSpot says the thread waits at
-     * the Java level: its {@code OSThread::_state}, read from the thread's own memory at the
-     * address user space put in the map, is one of {@code waitStates}. HotSpot sets that state
-     * before a sleep, park, {@code Object.wait} or contended monitor, and leaves it alone for
-     * its own waits (safepoints, GC), so those stay allowed. A thread not in the map, or whose
-     * state cannot be read, is allowed, as any futex sleep is without this check.
+     * A futex sleep of a JVM thread the guard knows counts when it is a Java-level wait. HotSpot
+     * sets the thread's {@code OSThread::_state}, read from the thread's own memory at the address
+     * user space put in the map, before a contended monitor ({@code monitorWait}) and an
+     * {@code Object.wait} ({@code objectWait}), and {@code condvarWait} before a sleep, a park and
+     * a wait on one of its own monitors (for a GC the thread asked for): those are told apart by
+     * the futex word, which for a sleep or a park is the thread's own (its sleep event, its
+     * {@code Parker}) and for the VM's monitors is shared. Safepoints leave the state alone. A
+     * thread not in the map, or whose state cannot be read, is allowed, as any futex sleep is
+     * without this check. Registers: r7 the user registers, r6 the futex word's address.
      */
-    private void emitJavaWaitCheck(SortedSet<Integer> waitStates) {
+    private void emitJavaWaitCheck(JavaWaitStates states) {
+        KernelLayout.Field word = layout.firstArgument();
         asm.label(JAVA_WAIT)
+                .mov(Reg.R7, Reg.R0).comment("the user registers")
+                .load(word.size(), Reg.R6, Reg.R7, word.offset()).comment(word.expression() + ": the futex word")
                 .call(Helper.GET_CURRENT_PID_TGID)
                 .store(Size.W, Reg.R10, JAVA_TID_SLOT, Reg.R0).comment("the key: the tid");
-        lookUp(maps.javaThreadsFd(), JAVA_TID_SLOT, "JVM threads: tid -> &OSThread::_state")
+        lookUp(maps.javaThreadsFd(), JAVA_TID_SLOT, "JVM threads: tid -> JavaThreadWaits")
                 .jump(JumpOp.JEQ, Reg.R0, 0, OUT).comment("not a JVM thread we know: allowed")
-                .load(Size.DW, Reg.R3, Reg.R0, 0)
+                .store(Size.W, Reg.R10, JAVA_WORD_KIND_SLOT, 0);
+        wordIn(JavaThreadWaits.PARK_FROM, JavaThreadWaits.PARK_TO, JavaWait.PARK, "java_not_park", "in its Parker");
+        wordIn(JavaThreadWaits.SLEEP_FROM, JavaThreadWaits.SLEEP_TO, JavaWait.SLEEP, "java_state", "in its sleep event");
+        asm.load(Size.DW, Reg.R3, Reg.R0, JavaThreadWaits.STATE_ADDRESS)
                 .mov(Reg.R1, Reg.R10)
                 .alu(AluOp.ADD, Reg.R1, JAVA_STATE_SLOT)
                 .mov(Reg.R2, 4)
                 .call(Helper.PROBE_READ_USER).comment("the thread's HotSpot wait state")
                 .jump(JumpOp.JNE, Reg.R0, 0, OUT).comment("unreadable: allowed")
-                .load(Size.W, Reg.R1, Reg.R10, JAVA_STATE_SLOT);
-        for (int state : waitStates) {
-            asm.jump32(JumpOp.JEQ, Reg.R1, state, DENY).comment("a Java-level wait (OSThread state " + state + ")");
-        }
-        asm.jump(OUT);
+                .load(Size.W, Reg.R1, Reg.R10, JAVA_STATE_SLOT)
+                .jump32(JumpOp.JEQ, Reg.R1, states.objectWait(), "java_wait_object").comment("Object.wait")
+                .jump32(JumpOp.JEQ, Reg.R1, states.monitorWait(), "java_wait_monitor").comment("a contended monitor")
+                .jump32(JumpOp.JNE, Reg.R1, states.condvarWait(), OUT).comment("no Java-level wait (a safepoint)")
+                .load(Size.W, Reg.R1, Reg.R10, JAVA_WORD_KIND_SLOT)
+                .jump32(JumpOp.JEQ, Reg.R1, 0, OUT).comment("a shared word: the VM's own monitor")
+                .store(Size.W, Reg.R10, JAVA_KIND_SLOT, Reg.R1).comment("a sleep or a park")
+                .jump(DENY)
+                .label("java_wait_object")
+                .store(Size.W, Reg.R10, JAVA_KIND_SLOT, JavaWait.WAIT.code())
+                .jump(DENY)
+                .label("java_wait_monitor")
+                .store(Size.W, Reg.R10, JAVA_KIND_SLOT, JavaWait.MONITOR.code())
+                .jump(DENY);
+    }
+
+    /** Notes {@code kind} when the futex word (r6) is in the map value's (r0) range at {@code from}..{@code to}. */
+    private void wordIn(int from, int to, JavaWait kind, String otherwise, String what) {
+        asm.load(Size.DW, Reg.R1, Reg.R0, from)
+                .jump(JumpOp.JLT, Reg.R6, Reg.R1, otherwise)
+                .load(Size.DW, Reg.R1, Reg.R0, to)
+                .jump(JumpOp.JGE, Reg.R6, Reg.R1, otherwise)
+                .store(Size.W, Reg.R10, JAVA_WORD_KIND_SLOT, kind.code()).comment(kind.name().toLowerCase(java.util.Locale.ROOT)
+                        + ": the word is " + what)
+                .jump("java_state")
+                .label(otherwise);
     }
 
     /** r0 = the value in map {@code mapFd} under the key at stack slot {@code keySlot}, or 0. */

@@ -8,17 +8,16 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * The JVM threads whose futex sleeps a guard can classify: a hash from a thread's tid to the
- * address, in its process, of its HotSpot wait state ({@code OSThread::_state}), which the
- * program reads at a futex switch-out to tell a Java-level wait (sleep, park, {@code wait},
- * a contended monitor) from the VM's own (safepoints, GC). A thread not in it has its futex
- * sleeps allowed, as any thread's are without this.
+ * The JVM threads whose futex sleeps a guard can classify: a hash from a thread's tid to its
+ * {@link JavaThreadWaits}, which the program reads at a futex switch-out to tell a Java-level wait
+ * (sleep, park, {@code wait}, a contended monitor) from the VM's own (safepoints, GC). A thread
+ * not in it has its futex sleeps allowed, as any thread's are without this.
  */
 final class JavaThreads implements AutoCloseable {
     /** Threads a guard can classify at once; one JVM rarely has more. */
     static final int CAPACITY = 16384;
     static final int KEY_BYTES = 4;
-    static final int VALUE_BYTES = 8;
+    static final int VALUE_BYTES = JavaThreadWaits.BYTES;
 
     private final BpfMap map;
 
@@ -34,9 +33,13 @@ final class JavaThreads implements AutoCloseable {
         return map.fd();
     }
 
-    /** From now on, futex sleeps of {@code tid} are classified by the wait state at {@code stateAddress}. */
-    void watch(int tid, long stateAddress) throws BpfException {
-        map.update(key(tid), ByteBuffer.allocate(VALUE_BYTES).order(ByteOrder.nativeOrder()).putLong(stateAddress).array());
+    /** From now on, futex sleeps of {@code tid} are classified by where its {@code waits} show. */
+    void watch(int tid, JavaThreadWaits waits) throws BpfException {
+        map.update(key(tid), ByteBuffer.allocate(VALUE_BYTES).order(ByteOrder.nativeOrder())
+                .putLong(JavaThreadWaits.STATE_ADDRESS, waits.stateAddress())
+                .putLong(JavaThreadWaits.PARK_FROM, waits.parkFrom()).putLong(JavaThreadWaits.PARK_TO, waits.parkTo())
+                .putLong(JavaThreadWaits.SLEEP_FROM, waits.sleepFrom()).putLong(JavaThreadWaits.SLEEP_TO, waits.sleepTo())
+                .array());
     }
 
     /** {@code tid} has ended, or is no longer a thread to classify. */

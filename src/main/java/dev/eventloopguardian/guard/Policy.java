@@ -46,7 +46,7 @@ public final class Policy {
     private final Optional<Signal> signal;
     private final boolean report;
     private final List<ThreadPattern> threads;
-    private final SortedSet<Integer> javaWaitStates;
+    private final Optional<JavaWaitStates> javaWaits;
 
     private Policy(Builder builder) {
         this.allowed = Collections.unmodifiableSortedSet(new TreeSet<>(builder.allowed));
@@ -58,7 +58,7 @@ public final class Policy {
         this.signal = Optional.ofNullable(builder.signal);
         this.report = builder.report;
         this.threads = List.copyOf(builder.threads);
-        this.javaWaitStates = Collections.unmodifiableSortedSet(new TreeSet<>(builder.javaWaitStates));
+        this.javaWaits = Optional.ofNullable(builder.javaWaits);
         if (signal.isEmpty() && !report) {
             throw new IllegalStateException("a policy must signal, report, or both");
         }
@@ -105,11 +105,12 @@ public final class Policy {
     }
 
     /**
-     * The HotSpot {@code OSThread} states that make a futex sleep of a known JVM thread count
-     * (see {@link Builder#countJavaWaits}); empty: futex sleeps follow the allowlist alone.
+     * How the JVM numbers the states of Java-level waits, when futex sleeps of the JVM threads
+     * the guard knows are classified (see {@link Builder#countJavaWaits}); empty: futex sleeps
+     * follow the allowlist alone.
      */
-    public SortedSet<Integer> javaWaitStates() {
-        return javaWaitStates;
+    public Optional<JavaWaitStates> javaWaits() {
+        return javaWaits;
     }
 
     /**
@@ -135,12 +136,12 @@ public final class Policy {
     public boolean equals(Object other) {
         return other instanceof Policy that && allowed.equals(that.allowed) && allowedFds.equals(that.allowedFds)
                 && includeUninterruptible == that.includeUninterruptible && signal.equals(that.signal)
-                && report == that.report && threads.equals(that.threads) && javaWaitStates.equals(that.javaWaitStates);
+                && report == that.report && threads.equals(that.threads) && javaWaits.equals(that.javaWaits);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(allowed, allowedFds, includeUninterruptible, signal, report, threads, javaWaitStates);
+        return Objects.hash(allowed, allowedFds, includeUninterruptible, signal, report, threads, javaWaits);
     }
 
     /** Changes to the defaults, applied in the order given. */
@@ -152,7 +153,7 @@ public final class Policy {
         private Signal signal = Signal.SIGABRT;
         private boolean report;
         private final List<ThreadPattern> threads = new java.util.ArrayList<>();
-        private final SortedSet<Integer> javaWaitStates = new TreeSet<>();
+        private JavaWaitStates javaWaits;
 
         private Builder() {
             DEFAULT_FDS.forEach((name, fds) -> allowedFds.put(name, new TreeSet<>(fds)));
@@ -217,12 +218,14 @@ public final class Policy {
 
         /**
          * Counts a futex sleep of a JVM thread the guard knows (see {@code Guard.watchJavaThread})
-         * when the thread's HotSpot {@code OSThread::_state} is one of {@code osThreadStates}: a
-         * Java-level sleep, park, {@code Object.wait} or contended monitor. The JVM's own waits
-         * (safepoints, GC) leave the state as it was, and stay allowed with futex.
+         * when it is a Java-level wait: a contended monitor or an {@code Object.wait} by HotSpot's
+         * wait state, a sleep or a park by that state and the futex word, which must be the
+         * thread's own (the VM's own monitor waits, such as for a GC the thread asked for, share
+         * the state of a park but not its word). Safepoints leave the state alone. The JVM's own
+         * waits stay allowed with futex.
          */
-        public Builder countJavaWaits(java.util.Collection<Integer> osThreadStates) {
-            javaWaitStates.addAll(osThreadStates);
+        public Builder countJavaWaits(JavaWaitStates states) {
+            javaWaits = Objects.requireNonNull(states);
             return this;
         }
 

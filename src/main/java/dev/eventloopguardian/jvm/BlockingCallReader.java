@@ -30,13 +30,9 @@ final class BlockingCallReader implements AutoCloseable {
     static final Duration HOLD = Duration.ofSeconds(1);
     private static final Duration POLL = Duration.ofMillis(20);
 
-    /** What the reader needs to know of a guarded thread. */
+    /** Which Java thread a guarded tid runs: -1 when it is not one of ours (any more). */
     interface Threads {
-        /** The Java thread a guarded tid runs, or -1 when it is not one of ours (any more). */
         long javaIdOf(int tid);
-
-        /** What a Java-level wait in HotSpot's {@code OSThread} state {@code state} is. */
-        BlockingCall.Kind kindOf(int state, List<StackTraceElement> stack);
     }
 
     private record Pending(BlockingCall call, long startNanos, long deadlineNanos) {
@@ -94,8 +90,8 @@ final class BlockingCallReader implements AutoCloseable {
         ThreadInfo info = management.getThreadInfo(javaId, Integer.MAX_VALUE);
         List<StackTraceElement> stack = info == null ? List.of() : Arrays.asList(info.getStackTrace());
         String name = info == null ? event.thread() : info.getThreadName();
-        boolean javaWait = event.javaWaitState() != BlockingEvent.NOT_A_JAVA_WAIT;
-        BlockingCall.Kind kind = javaWait ? threads.kindOf(event.javaWaitState(), stack) : BlockingCall.Kind.SYSCALL;
+        BlockingCall.Kind kind = event.javaWait().map(wait -> BlockingCall.Kind.valueOf(wait.name()))
+                .orElse(BlockingCall.Kind.SYSCALL);
         String syscall = syscalls.name((int) event.syscall()).orElse("syscall " + event.syscall());
         BlockingCall call = new BlockingCall(event.wallTime(), name, javaId, event.tid(), kind, syscall, event.arguments(), stack,
                 OptionalLong.empty());

@@ -169,7 +169,7 @@ public final class EventLoopGuardian implements AutoCloseable {
             Dispatch dispatch = new Dispatch(guarded, List.copyOf(callbacks), List.copyOf(exemptions), abort);
             BlockingCallReader reader;
             try {
-                reader = new BlockingCallReader(guard, guarded.asReaderThreads(hotSpot), dispatch);
+                reader = new BlockingCallReader(guard, guarded::javaIdOf, dispatch);
             } catch (GuardException | RuntimeException e) {
                 guarded.close();
                 throw e instanceof GuardException failure ? GuardianException.of(failure) : (RuntimeException) e;

@@ -77,7 +77,7 @@ final class GuardedThreads implements AutoCloseable {
             PerfEvent event = null;
             try {
                 // Registered before the event runs: its first futex sleep is classified already.
-                guard.watchJavaThread(tid, hotSpot.stateAddressOf(tid));
+                guard.watchJavaThread(tid, hotSpot.waitsOf(tid));
                 event = PerfEvent.contextSwitches(tid, PerfEvent.Options.live(false));
                 event.attach(guard.programFd());
                 event.enable();
@@ -154,20 +154,10 @@ final class GuardedThreads implements AutoCloseable {
         }
     }
 
-    /** What the reader needs: which Java thread a tid runs, and what its waits are. */
-    BlockingCallReader.Threads asReaderThreads(HotSpotThreads states) {
-        return new BlockingCallReader.Threads() {
-            @Override
-            public long javaIdOf(int tid) {
-                Guarded guarded = byTid.get(tid);
-                return guarded == null ? -1 : guarded.thread().threadId();
-            }
-
-            @Override
-            public BlockingCall.Kind kindOf(int state, List<StackTraceElement> stack) {
-                return states.kindOf(state, stack);
-            }
-        };
+    /** The Java thread a guarded tid runs, or -1 when it is not one of ours (any more). */
+    long javaIdOf(int tid) {
+        Guarded guarded = byTid.get(tid);
+        return guarded == null ? -1 : guarded.thread().threadId();
     }
 
     @Override

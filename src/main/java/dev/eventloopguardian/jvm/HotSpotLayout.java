@@ -35,7 +35,12 @@ public final class HotSpotLayout {
     private final long osThreadOffset;
     private final long threadIdOffset;
     private final long stateOffset;
+    private final long javaThreadSize;
     private final Map<OsThreadState, Integer> stateValues;
+
+    /** A Java thread of this JVM: its {@code JavaThread} and the address of its {@code OSThread::_state}. */
+    public record JavaThreadAt(long javaThread, long stateAddress) {
+    }
 
     private HotSpotLayout(VmStructs structs) throws HotSpotLayoutException {
         VmStructs.Field threadList = structs.field("ThreadsSMRSupport", "_java_thread_list");
@@ -48,6 +53,7 @@ public final class HotSpotLayout {
         osThreadOffset = structs.field("JavaThread", "_osthread").offset();
         threadIdOffset = structs.field("OSThread", "_thread_id").offset();
         stateOffset = structs.field("OSThread", "_state").offset();
+        javaThreadSize = structs.type("JavaThread").size();
         // pid_t and enum ThreadState: both read as 4 bytes, here and by the eBPF program.
         requireSize(structs, "ThreadState");
         stateValues = new EnumMap<>(OsThreadState.class);
@@ -74,9 +80,16 @@ public final class HotSpotLayout {
      * that {@link #stateValue} numbers. An address stays valid while its thread lives.
      */
     public Map<Integer, Long> osThreadStateAddresses() {
+        Map<Integer, Long> addresses = new HashMap<>();
+        javaThreads().forEach((tid, thread) -> addresses.put(tid, thread.stateAddress()));
+        return addresses;
+    }
+
+    /** Each Java thread of this JVM by kernel tid, as {@link #osThreadStateAddresses} walks them. */
+    public Map<Integer, JavaThreadAt> javaThreads() {
         for (int attempt = 0; attempt < WALK_ATTEMPTS; attempt++) {
             long list = NativeMemory.readLong(javaThreadListAddress);
-            Map<Integer, Long> threads = walk(list);
+            Map<Integer, JavaThreadAt> threads = walk(list);
             if (NativeMemory.readLong(javaThreadListAddress) == list) {
                 return threads;
             }
@@ -84,8 +97,8 @@ public final class HotSpotLayout {
         throw new IllegalStateException("the JVM's thread list changed during each of " + WALK_ATTEMPTS + " reads");
     }
 
-    private Map<Integer, Long> walk(long list) {
-        Map<Integer, Long> threads = new HashMap<>();
+    private Map<Integer, JavaThreadAt> walk(long list) {
+        Map<Integer, JavaThreadAt> threads = new HashMap<>();
         if (list == 0) {
             return threads;
         }
@@ -105,7 +118,7 @@ public final class HotSpotLayout {
             }
             int tid = NativeMemory.readInt(osThread + threadIdOffset);
             if (tid > 0) {
-                threads.put(tid, osThread + stateOffset);
+                threads.put(tid, new JavaThreadAt(javaThread, osThread + stateOffset));
             }
         }
         return threads;
@@ -135,6 +148,14 @@ public final class HotSpotLayout {
     /** The number this JVM gives {@code state} in {@code OSThread::_state}, for a program that reads it. */
     public int stateValue(OsThreadState state) {
         return stateValues.get(state);
+    }
+
+    /**
+     * The size of a {@code JavaThread}. It holds the thread's {@code Parker}, so the futex word a
+     * {@code LockSupport.park} waits on lies inside it.
+     */
+    public long javaThreadSize() {
+        return javaThreadSize;
     }
 
     /** Byte offset of {@code OSThread::_state} in an {@code OSThread}. */

@@ -1,53 +1,154 @@
 package dev.eventloopguardian.jvm;
 
-import java.util.List;
+import dev.eventloopguardian.guard.JavaThreadWaits;
+import dev.eventloopguardian.guard.JavaWaitStates;
+import dev.eventloopguardian.guard.SyscallTable;
+import dev.eventloopguardian.sys.Arch;
+import dev.eventloopguardian.sys.Linux;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * What a guard needs of HotSpot to classify a JVM thread's futex sleeps: where each thread's
- * wait state lives, which states are Java-level waits, and what kind of blocking each is.
+ * What a guard needs of HotSpot to classify a JVM thread's futex sleeps: how the JVM numbers its
+ * wait states, and, for each thread, where its waits show ({@link JavaThreadWaits}).
+ *
+ * <p>A park waits on the futex words of the thread's {@code Parker}, which lives inside its
+ * {@code JavaThread}; a sleep on those of its sleep event, a {@code ParkEvent} that
+ * {@code JavaThread::_SleepEvent} points to. HotSpot's layout tables do not export that field, so
+ * its offset is found once per JVM: a thread of ours sleeps, the kernel shows the futex word it
+ * waits on ({@code /proc/self/task/TID/syscall}), and the one pointer in its {@code JavaThread}
+ * to the {@code ParkEvent} around that word is the field. ParkEvents are 256-byte aligned, and
+ * their futex words (a mutex, then a condition variable) lie in their first 128 bytes.
  */
 final class HotSpotThreads {
-    private final HotSpotLayout layout;
+    private static final int PARK_EVENT_ALIGNMENT = 256;
+    private static final int PARK_EVENT_WORDS = 128;
+    private static final int CALIBRATION_SAMPLES = 3;
+    private static final long CALIBRATION_SECONDS = 5;
 
-    private HotSpotThreads(HotSpotLayout layout) {
+    private final HotSpotLayout layout;
+    private final long sleepEventOffset;
+
+    private HotSpotThreads(HotSpotLayout layout, long sleepEventOffset) {
         this.layout = layout;
+        this.sleepEventOffset = sleepEventOffset;
     }
 
     static HotSpotThreads ofThisJvm() {
+        HotSpotLayout layout;
         try {
-            return new HotSpotThreads(HotSpotLayout.ofThisJvm());
+            layout = HotSpotLayout.ofThisJvm();
         } catch (HotSpotLayoutException e) {
             throw new GuardianException("cannot read this JVM's thread layout, so Java-level waits cannot be told from "
                     + "the VM's own: " + e.getMessage(), e);
         }
+        return new HotSpotThreads(layout, findSleepEventOffset(layout));
     }
 
-    /** The states a Java-level sleep, park, {@code Object.wait} or contended monitor puts a thread in. */
-    Set<Integer> javaWaitStates() {
-        return Set.of(layout.stateValue(OsThreadState.CONDVAR_WAIT), layout.stateValue(OsThreadState.OBJECT_WAIT),
-                layout.stateValue(OsThreadState.MONITOR_WAIT));
+    JavaWaitStates javaWaitStates() {
+        return new JavaWaitStates(layout.stateValue(OsThreadState.MONITOR_WAIT), layout.stateValue(OsThreadState.CONDVAR_WAIT),
+                layout.stateValue(OsThreadState.OBJECT_WAIT));
     }
 
-    /** The address of thread {@code tid}'s wait state; the thread must be a live Java thread of this JVM. */
-    long stateAddressOf(int tid) {
-        Long address = layout.osThreadStateAddresses().get(tid);
-        if (address == null) {
+    /** Where thread {@code tid}'s waits show; it must be a live Java thread of this JVM. */
+    JavaThreadWaits waitsOf(int tid) {
+        HotSpotLayout.JavaThreadAt thread = layout.javaThreads().get(tid);
+        if (thread == null) {
             throw new GuardianException("tid " + tid + " is not a Java thread of this JVM (or it has ended)", null);
         }
-        return address;
+        long sleepEvent = NativeMemory.readLong(thread.javaThread() + sleepEventOffset);
+        return new JavaThreadWaits(thread.stateAddress(), thread.javaThread(), thread.javaThread() + layout.javaThreadSize(),
+                sleepEvent, sleepEvent + PARK_EVENT_WORDS);
     }
 
-    /** A sleep and a park share a state; the stack tells them apart. */
-    BlockingCall.Kind kindOf(int state, List<StackTraceElement> stack) {
-        if (state == layout.stateValue(OsThreadState.OBJECT_WAIT)) {
-            return BlockingCall.Kind.WAIT;
+    /** The offset of {@code JavaThread::_SleepEvent}: the one every sample agrees on. */
+    private static long findSleepEventOffset(HotSpotLayout layout) {
+        CompletableFuture<Integer> tid = new CompletableFuture<>();
+        Thread sleeper = Thread.ofPlatform().daemon().name("eventloop-guardian-calibration").start(() -> {
+            tid.complete(Linux.tid());
+            try {
+                while (true) {
+                    Thread.sleep(20);
+                }
+            } catch (InterruptedException e) {
+                // done
+            }
+        });
+        try {
+            int sleeperTid = tid.get(CALIBRATION_SECONDS, TimeUnit.SECONDS);
+            int futex = SyscallTable.of(Arch.current()).number("futex").orElseThrow();
+            Set<Long> agreed = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CALIBRATION_SECONDS);
+            for (int samples = 0; samples < CALIBRATION_SAMPLES; ) {
+                if (System.nanoTime() > deadline) {
+                    throw new GuardianException("cannot find where this JVM keeps a thread's sleep event: a sleeping "
+                            + "thread's futex word was not seen within " + CALIBRATION_SECONDS + " s", null);
+                }
+                long word = futexWordOf(sleeperTid, futex);
+                HotSpotLayout.JavaThreadAt thread = layout.javaThreads().get(sleeperTid);
+                if (word == 0 || thread == null) {
+                    Thread.sleep(3);
+                    continue;
+                }
+                Set<Long> offsets = pointersAround(thread.javaThread(), layout.javaThreadSize(), word);
+                if (offsets.isEmpty()) {
+                    continue; // a wait of the VM's (a safepoint), not the sleep
+                }
+                agreed = agreed == null ? offsets : intersection(agreed, offsets);
+                samples++;
+            }
+            if (agreed.size() != 1) {
+                throw new GuardianException("cannot find where this JVM keeps a thread's sleep event: " + agreed.size()
+                        + " places in a JavaThread point to it", null);
+            }
+            return agreed.iterator().next();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new GuardianException("interrupted while reading this JVM's thread layout", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new GuardianException("a thread of ours did not start within " + CALIBRATION_SECONDS + " s", e);
+        } finally {
+            sleeper.interrupt();
         }
-        if (state == layout.stateValue(OsThreadState.MONITOR_WAIT)) {
-            return BlockingCall.Kind.MONITOR;
+    }
+
+    /** The futex word {@code tid} sleeps on now, or 0 when it is not in a futex wait at this moment. */
+    private static long futexWordOf(int tid, int futex) {
+        try {
+            String[] fields = Files.readString(Path.of("/proc/self/task", Integer.toString(tid), "syscall")).strip().split(" ");
+            if (fields.length < 2 || !fields[0].equals(Integer.toString(futex))) {
+                return 0;
+            }
+            return Long.parseUnsignedLong(fields[1].substring(2), 16);
+        } catch (IOException | RuntimeException e) {
+            return 0; // running, or between two reads of the file: the next sample will do
         }
-        boolean sleeping = stack.stream().limit(8).anyMatch(frame -> frame.getClassName().equals("java.lang.Thread")
-                && frame.getMethodName().startsWith("sleep"));
-        return sleeping ? BlockingCall.Kind.SLEEP : BlockingCall.Kind.PARK;
+    }
+
+    /** Offsets in the {@code JavaThread} at {@code javaThread} that hold a ParkEvent around {@code word}. */
+    private static Set<Long> pointersAround(long javaThread, long size, long word) {
+        Set<Long> offsets = new HashSet<>();
+        for (long offset = 0; offset + Long.BYTES <= size; offset += Long.BYTES) {
+            long value = NativeMemory.readLong(javaThread + offset);
+            if (value % PARK_EVENT_ALIGNMENT == 0 && Long.compareUnsigned(value, word) <= 0
+                    && Long.compareUnsigned(word, value + PARK_EVENT_WORDS) < 0) {
+                offsets.add(offset);
+            }
+        }
+        return offsets;
+    }
+
+    private static Set<Long> intersection(Set<Long> a, Set<Long> b) {
+        Set<Long> both = new HashSet<>(a);
+        both.retainAll(b);
+        return both;
     }
 }

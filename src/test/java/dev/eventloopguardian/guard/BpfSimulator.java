@@ -26,7 +26,7 @@ final class BpfSimulator {
     private final ByteBuffer regs = ByteBuffer.allocate(512).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer stack = ByteBuffer.allocate(STACK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     private byte[] comm = new byte[16];
-    private final ByteBuffer mapValue = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer mapValue = ByteBuffer.allocate(JavaThreadWaits.BYTES).order(ByteOrder.LITTLE_ENDIAN);
     private int tid = 4242;
     private int javaThreadsFd = Integer.MIN_VALUE;
     private boolean knownJavaThread;
@@ -42,14 +42,16 @@ final class BpfSimulator {
     }
 
     /**
-     * The switched-out thread is a JVM thread in the map with descriptor {@code mapFd}: its wait
-     * state is at {@code stateAddress}, holding {@code state}, or unreadable when null.
+     * The switched-out thread is a JVM thread in the map with descriptor {@code mapFd}, whose
+     * waits show as {@code waits} say; its wait state holds {@code state}, or is unreadable when null.
      */
-    BpfSimulator javaThread(int mapFd, long stateAddress, Integer state) {
+    BpfSimulator javaThread(int mapFd, JavaThreadWaits waits, Integer state) {
         javaThreadsFd = mapFd;
         knownJavaThread = true;
-        mapValue.putLong(0, stateAddress);
-        userAddress = stateAddress;
+        mapValue.putLong(JavaThreadWaits.STATE_ADDRESS, waits.stateAddress())
+                .putLong(JavaThreadWaits.PARK_FROM, waits.parkFrom()).putLong(JavaThreadWaits.PARK_TO, waits.parkTo())
+                .putLong(JavaThreadWaits.SLEEP_FROM, waits.sleepFrom()).putLong(JavaThreadWaits.SLEEP_TO, waits.sleepTo());
+        userAddress = waits.stateAddress();
         userValue = state;
         return this;
     }
@@ -107,6 +109,7 @@ final class BpfSimulator {
                 }
                 case 0x01 -> r[insn.dst()] = load(r[insn.src()] + insn.off(), op & 0x18);
                 case 0x03 -> storeOnStack(r[insn.dst()] + insn.off(), op & 0x18, r[insn.src()]);
+                case 0x02 -> storeOnStack(r[insn.dst()] + insn.off(), op & 0x18, insn.imm());
                 case 0x00 -> { // the two-slot 64-bit immediate load
                     r[insn.dst()] = (insn.imm() & 0xffff_ffffL) | ((long) code.get(pc + 1).imm() << 32);
                     pc++;

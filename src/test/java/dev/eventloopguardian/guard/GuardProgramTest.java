@@ -163,34 +163,51 @@ class GuardProgramTest {
         assertThat(Set.copyOf(Policy.defaults().allowed())).contains("epoll_pwait", "epoll_pwait2", "io_uring_enter");
     }
 
-    /** HotSpot's OSThread states a test treats as Java-level waits; the real values come from the JVM. */
-    private static final Set<Integer> JAVA_WAITS = Set.of(3, 4, 5);
+    /** HotSpot's numbers on JDK 25: MONITOR_WAIT 3, CONDVAR_WAIT 4, OBJECT_WAIT 5; RUNNABLE is 2. */
+    private static final JavaWaitStates JAVA_WAITS = new JavaWaitStates(3, 4, 5);
+    private static final int RUNNABLE_STATE = 2;
     private static final int JAVA_THREADS_FD = 9;
-    private static final long STATE_ADDRESS = 0x7f00_1234_5678L;
+    private static final JavaThreadWaits WAITS = new JavaThreadWaits(0x7f00_0000_1008L, 0x7f00_0000_1000L,
+            0x7f00_0000_1800L, 0x7f00_0000_4000L, 0x7f00_0000_4080L);
+    private static final long IN_PARKER = 0x7f00_0000_1200L;
+    private static final long IN_SLEEP_EVENT = 0x7f00_0000_4030L;
+    private static final long SHARED_WORD = 0x7f00_0000_9000L;
 
     private static Program javaAware(Policy.Builder builder) throws Exception {
         return GuardProgram.generate(builder.countJavaWaits(JAVA_WAITS).build(), X86_TABLE, X86,
                 new ProgramMaps(-1, -1, -1, JAVA_THREADS_FD));
     }
 
-    @Test
-    void aFutexSleepOfAKnownJvmThreadCountsOnlyWhenHotSpotSaysItWaitsAtTheJavaLevel() throws Exception {
-        Program program = javaAware(Policy.builder());
+    private static boolean counted(Program program, int state, long futexWord) {
         int futex = X86_TABLE.number("futex").orElseThrow();
-        for (int state = 0; state < 10; state++) {
-            OptionalInt sent = new BpfSimulator(X86, INTERRUPTIBLE, futex, 0).javaThread(JAVA_THREADS_FD, STATE_ADDRESS, state)
-                    .run(program);
-            assertThat(sent.isPresent()).as("OSThread state %d", state).isEqualTo(JAVA_WAITS.contains(state));
+        return new BpfSimulator(X86, INTERRUPTIBLE, futex, futexWord).javaThread(JAVA_THREADS_FD, WAITS, state).run(program)
+                .isPresent();
+    }
+
+    @Test
+    void aFutexSleepOfAKnownJvmThreadCountsOnlyWhenItIsAJavaLevelWait() throws Exception {
+        Program program = javaAware(Policy.builder());
+        for (long word : new long[] {IN_PARKER, IN_SLEEP_EVENT, SHARED_WORD, WAITS.parkFrom(), WAITS.sleepTo() - 1}) {
+            assertThat(counted(program, JAVA_WAITS.objectWait(), word)).as("Object.wait, word %x", word).isTrue();
+            assertThat(counted(program, JAVA_WAITS.monitorWait(), word)).as("contended monitor, word %x", word).isTrue();
+            assertThat(counted(program, RUNNABLE_STATE, word)).as("a safepoint, word %x", word).isFalse();
         }
+        assertThat(counted(program, JAVA_WAITS.condvarWait(), IN_PARKER)).as("a park").isTrue();
+        assertThat(counted(program, JAVA_WAITS.condvarWait(), IN_SLEEP_EVENT)).as("a sleep").isTrue();
+        assertThat(counted(program, JAVA_WAITS.condvarWait(), SHARED_WORD)).as("a wait for a GC the thread asked for")
+                .isFalse();
+        assertThat(counted(program, JAVA_WAITS.condvarWait(), WAITS.parkTo())).as("just past the Parker").isFalse();
+        assertThat(counted(program, JAVA_WAITS.condvarWait(), WAITS.sleepTo())).as("just past the sleep event").isFalse();
     }
 
     @Test
     void futexSleepsOfUnknownThreadsAndUnreadableStatesStayAllowed() throws Exception {
         Program program = javaAware(Policy.builder());
         int futex = X86_TABLE.number("futex").orElseThrow();
-        assertThat(new BpfSimulator(X86, INTERRUPTIBLE, futex, 0).unknownJavaThread(JAVA_THREADS_FD).run(program)).isEmpty();
-        assertThat(new BpfSimulator(X86, INTERRUPTIBLE, futex, 0).javaThread(JAVA_THREADS_FD, STATE_ADDRESS, null).run(program))
+        assertThat(new BpfSimulator(X86, INTERRUPTIBLE, futex, IN_PARKER).unknownJavaThread(JAVA_THREADS_FD).run(program))
                 .isEmpty();
+        assertThat(new BpfSimulator(X86, INTERRUPTIBLE, futex, IN_PARKER).javaThread(JAVA_THREADS_FD, WAITS, null)
+                .run(program)).isEmpty();
     }
 
     @Test

@@ -4,7 +4,6 @@ import dev.eventloopguardian.btf.Btf;
 import dev.eventloopguardian.testing.KernelTest;
 import org.junit.jupiter.api.Test;
 
-import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -12,7 +11,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** A guard that counts Java-level waits: the kernel's verifier takes its program, signalling and reporting. */
 @KernelTest
 class JavaWaitGuardTest {
-    private static final Set<Integer> JAVA_WAITS = Set.of(3, 4, 5);
+    private static final JavaWaitStates JAVA_WAITS = new JavaWaitStates(3, 4, 5);
+    private static final JavaThreadWaits WAITS = new JavaThreadWaits(0x7f00_0000_1008L, 0x7f00_0000_1000L,
+            0x7f00_0000_1800L, 0x7f00_0000_4000L, 0x7f00_0000_4080L);
 
     @Test
     void theVerifierTakesTheJavaWaitCheckWhenSignallingAndWhenReporting() throws Exception {
@@ -20,7 +21,7 @@ class JavaWaitGuardTest {
             Policy.Builder policy = Policy.builder().countJavaWaits(JAVA_WAITS).report(report);
             try (Guard guard = Guard.load(policy.build(), Btf.VMLINUX)) {
                 assertThat(guard.program().listing()).contains("bpf_probe_read_user");
-                guard.watchJavaThread(1234, 0x7f00_0000_1000L);
+                guard.watchJavaThread(1234, WAITS);
                 guard.forgetJavaThread(1234);
             }
         }
@@ -29,7 +30,7 @@ class JavaWaitGuardTest {
     @Test
     void aGuardThatDoesNotCountJavaWaitsHasNoJavaThreads() throws Exception {
         try (Guard guard = Guard.load(Policy.defaults(), Btf.VMLINUX)) {
-            assertThatThrownBy(() -> guard.watchJavaThread(1234, 0x1000)).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> guard.watchJavaThread(1234, WAITS)).isInstanceOf(IllegalStateException.class);
         }
     }
 }

@@ -39,7 +39,7 @@ class OpenSleepsTest {
 
     private static NamedEvent event(long start, int pid, int tid, long switches) {
         return new NamedEvent(new BlockingEvent(start, pid, tid, "loop", 230, new long[6], 1, new long[0], new long[0],
-                switches, 1, BlockingEvent.NOT_A_JAVA_WAIT), "clock_nanosleep", List.of(), List.of());
+                switches, 1, dev.eventloopguardian.guard.JavaWait.NONE), "clock_nanosleep", List.of(), List.of());
     }
 
     @Test
