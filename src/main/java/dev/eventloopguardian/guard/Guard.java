@@ -57,7 +57,7 @@ public final class Guard implements AutoCloseable {
                 drops = BpfMap.create(MapType.ARRAY, "evloop_drops", 4, 8, EventLayout.DROP_COUNTERS);
                 return new ReportMaps(events, drops, BpfMap.create(MapType.HASH, "evloop_asleep",
                         EventLayout.ASLEEP_KEY_BYTES, EventLayout.ASLEEP_VALUE_BYTES, ASLEEP_THREADS));
-            } catch (BpfException e) {
+            } catch (BpfException | RuntimeException e) {
                 events.close();
                 if (drops != null) {
                     drops.close();
@@ -148,16 +148,32 @@ public final class Guard implements AutoCloseable {
         KernelLayout layout = layout(btf);
         ReportMaps maps = null;
         Program program = null;
+        LoadedProgram loaded = null;
+        Guard guard = null;
         try {
             maps = policy.report() ? ReportMaps.create() : null;
             program = GuardProgram.generate(policy, SyscallTable.of(Arch.current()), layout,
                     maps == null ? ReportChannel.PLACEHOLDER : maps.channel());
-            return new Guard(program, LoadedProgram.load(ProgramType.PERF_EVENT, PROGRAM_NAME, program), maps);
+            loaded = LoadedProgram.load(ProgramType.PERF_EVENT, PROGRAM_NAME, program);
+            guard = new Guard(program, loaded, maps);
+            return guard;
         } catch (BpfException e) {
-            if (maps != null) {
-                maps.close();
-            }
             throw explain(e, program);
+        } finally {
+            if (guard == null) {
+                // Whatever failed, checked or not: an embedding JVM lives on, and would keep the
+                // maps (an 8 MiB ring among them) and the program for as long as it runs.
+                releaseUnowned(loaded, maps);
+            }
+        }
+    }
+
+    private static void releaseUnowned(LoadedProgram loaded, ReportMaps maps) {
+        if (loaded != null) {
+            loaded.close();
+        }
+        if (maps != null) {
+            maps.close();
         }
     }
 
