@@ -2,15 +2,11 @@ package dev.eventloopguardian.guard;
 
 import dev.eventloopguardian.btf.Btf;
 import dev.eventloopguardian.testing.KernelTest;
+import dev.eventloopguardian.testing.OpenDescriptors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -27,13 +23,13 @@ class GuardLoadFailureTest {
     private static final int ATTEMPTS = 3;
 
     @Test
-    void anUnknownSyscallLeavesNoDescriptor() throws Exception {
+    void anUnknownSyscallLeavesNoDescriptor() {
         Policy typo = Policy.builder().report(true).allow("no_such_syscall").build();
         assertNoDescriptorLeft(() -> Guard.load(typo, Btf.VMLINUX), UnknownSyscallException.class);
     }
 
     @Test
-    void aFailureInsideGenerationLeavesNoDescriptor() throws Exception {
+    void aFailureInsideGenerationLeavesNoDescriptor() {
         // So many allowed fds that the jumps to the rule's end no longer fit the instruction's 16 bits.
         Policy.Builder builder = Policy.builder().report(true);
         for (int fd = 0; fd < 40_000; fd++) {
@@ -43,31 +39,14 @@ class GuardLoadFailureTest {
         assertNoDescriptorLeft(() -> Guard.load(tooLarge, Btf.VMLINUX), IllegalStateException.class);
     }
 
-    private static void assertNoDescriptorLeft(Executable failingLoad, Class<? extends Throwable> failure)
-            throws IOException {
+    private static void assertNoDescriptorLeft(Executable failingLoad, Class<? extends Throwable> failure) {
         assertThrows(failure, failingLoad); // once first, so that the classes and BTF reading it needs are open already
-        List<String> before = openDescriptors();
+        List<String> before = OpenDescriptors.targets();
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             assertThrows(failure, failingLoad);
         }
-        List<String> after = openDescriptors();
-        List<String> added = new ArrayList<>(after);
-        before.forEach(added::remove); // one by one: most are alike ("anon_inode:bpf-map")
-        assertThat(after.size()).as("descriptors opened and not closed: %s", added).isLessThanOrEqualTo(before.size());
-    }
-
-    /** This JVM's descriptors, each as what it refers to ("anon_inode:bpf-map", a path...). */
-    private static List<String> openDescriptors() throws IOException {
-        List<String> targets = new ArrayList<>();
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            for (Path fd : fds.toList()) {
-                try {
-                    targets.add(Files.readSymbolicLink(fd).toString());
-                } catch (IOException closedMeanwhile) {
-                    // the listing's own descriptor, or a file the JVM closed since
-                }
-            }
-        }
-        return targets;
+        List<String> after = OpenDescriptors.targets();
+        assertThat(after.size()).as("descriptors opened and not closed: %s", OpenDescriptors.added(before, after))
+                .isLessThanOrEqualTo(before.size());
     }
 }
