@@ -29,11 +29,7 @@ import java.util.concurrent.FutureTask;
  */
 public final class Guard implements AutoCloseable {
     static final String PROGRAM_NAME = "evloop_guard";
-    static final String PRIVILEGE_HINT = """
-            Loading and attaching the guard needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN). Either:
-              - run as root:   sudo ./eventloop-guardian --user "$USER" COMMAND...   (COMMAND runs as you, still guarded)
-              - or grant the capabilities to the JDK's java binary:
-                  sudo setcap cap_bpf,cap_perfmon+ep "$(readlink -f "$(command -v java)")\"""";
+    static final String NEEDED_CAPABILITIES = "Loading and attaching the guard needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN).";
 
     /**
      * 8 MiB holds about 9600 events: a pause of the reader (start-up, a slow terminal) that long
@@ -236,8 +232,8 @@ public final class Guard implements AutoCloseable {
 
     private static GuardException explain(BpfException e, Program program) {
         if (e.isPermissionDenied()) {
-            return new GuardException(GuardException.Kind.PERMISSION,
-                    "not allowed to load an eBPF program: " + e.kernelError(), PRIVILEGE_HINT, e);
+            return new GuardException(GuardException.Kind.PERMISSION, GuardException.Reason.CAPABILITIES, null,
+                    "not allowed to load an eBPF program: " + e.kernelError(), NEEDED_CAPABILITIES, e);
         }
         if (program == null) {
             return new GuardException(GuardException.Kind.UNSUPPORTED, "cannot create the report's maps: " + e.getMessage(),
@@ -318,8 +314,8 @@ public final class Guard implements AutoCloseable {
 
     static GuardException explain(PerfException e) {
         if (e.isPermissionDenied()) {
-            return new GuardException(GuardException.Kind.PERMISSION, e.getMessage() + " (kernel.perf_event_paranoid is "
-                    + perfEventParanoid() + ")", PRIVILEGE_HINT, e);
+            return new GuardException(GuardException.Kind.PERMISSION, GuardException.Reason.CAPABILITIES, null,
+                    e.getMessage() + " (kernel.perf_event_paranoid is " + perfEventParanoid() + ")", NEEDED_CAPABILITIES, e);
         }
         return new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
     }
