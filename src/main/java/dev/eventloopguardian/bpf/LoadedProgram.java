@@ -7,6 +7,7 @@ import dev.eventloopguardian.sys.SyscallException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -20,6 +21,7 @@ public final class LoadedProgram implements AutoCloseable {
     private static final int MAX_EAGAIN_RETRIES = 5;
 
     private final int fd;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private LoadedProgram(int fd) {
         this.fd = fd;
@@ -95,8 +97,11 @@ public final class LoadedProgram implements AutoCloseable {
         return ProgramInfo.of(fd);
     }
 
+    /** Closes the descriptor, once: a second close could hit an unrelated file that reused the number. */
     @Override
     public void close() {
-        Linux.close(fd);
+        if (closed.compareAndSet(false, true)) {
+            Linux.close(fd);
+        }
     }
 }

@@ -7,7 +7,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Reads the records that programs write into a {@link MapType#RINGBUF} map with
@@ -19,9 +18,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * wraps past the end is still contiguous. {@link RingReader} walks the records.
  * <p>
  * One thread consumes ({@link #poll}, {@link #consume}). {@link #close} may come from any
- * thread: any later access fails with {@link IllegalStateException} instead of touching
- * unmapped memory. The reader holds its own descriptor and mappings, so closing the
- * {@link BpfMap} it was opened from does not disturb it.
+ * thread, the handler's included, and behaves as closing a {@link java.nio.channels.Selector}
+ * does: a {@link #poll} waiting then returns at once, with the records it handed over (usually
+ * 0), and frees the mappings and descriptors as it returns; any call after the close fails with
+ * {@link IllegalStateException} instead of touching unmapped memory. A reading loop that another
+ * thread stops by closing the ring:
+ * <pre>{@code
+ * while (!ring.isClosed()) {
+ *     ring.poll(Duration.ofSeconds(1));   // IllegalStateException if the close came just now
+ * }
+ * }</pre>
+ * The reader holds its own descriptor and mappings, so closing the {@link BpfMap} it was opened
+ * from does not disturb it.
  */
 public final class RingBuffer implements AutoCloseable {
     /** Receives each record. */
@@ -38,15 +46,23 @@ public final class RingBuffer implements AutoCloseable {
     }
 
     private final int fd;
+    /** An eventfd polled with {@link #fd}: {@link #close} signals it to end a waiting poll at once. */
+    private final int wakeFd;
     private final MemorySegment consumerMapping;
     private final MemorySegment producerMapping;
     private final Arena scope;
     private final RingReader reader;
-    private final AtomicBoolean closed = new AtomicBoolean();
+    private final String name;
+    private final Object lifecycle = new Object();
+    /** Calls in progress that read the mappings: while there is one, close leaves the freeing to it. */
+    private int readers; // guarded by lifecycle
+    private volatile boolean closed; // written under lifecycle
 
-    private RingBuffer(String name, int fd, long size, MemorySegment consumerMapping, MemorySegment producerMapping,
+    private RingBuffer(String name, int fd, int wakeFd, long size, MemorySegment consumerMapping, MemorySegment producerMapping,
             RecordHandler handler) {
+        this.name = name;
         this.fd = fd;
+        this.wakeFd = wakeFd;
         this.consumerMapping = consumerMapping;
         this.producerMapping = producerMapping;
         // Shared, so that close() from another thread invalidates every view before the unmap.
@@ -65,15 +81,20 @@ public final class RingBuffer implements AutoCloseable {
         long page = Linux.pageSize();
         long size = map.maxEntries();
         int fd = -1;
+        int wakeFd = -1;
         MemorySegment consumer = null;
         try {
             fd = Linux.duplicate(map.fd());
+            wakeFd = Linux.eventFd();
             consumer = Linux.mmapShared(fd, page, Linux.PROT_READ | Linux.PROT_WRITE, 0);
             MemorySegment producer = Linux.mmapShared(fd, page + 2 * size, Linux.PROT_READ, page);
-            return new RingBuffer(map.name(), fd, size, consumer, producer, handler);
+            return new RingBuffer(map.name(), fd, wakeFd, size, consumer, producer, handler);
         } catch (SyscallException e) {
             if (consumer != null) {
                 Linux.munmap(consumer);
+            }
+            if (wakeFd >= 0) {
+                Linux.close(wakeFd);
             }
             if (fd >= 0) {
                 Linux.close(fd);
@@ -85,41 +106,89 @@ public final class RingBuffer implements AutoCloseable {
     /**
      * Waits up to {@code timeout} for records, then hands every available one to the handler.
      * Returns how many it handed over, 0 when the time ran out. Records already waiting are
-     * taken without a system call. Java's interrupt does not end the wait: to stop a reading
-     * loop, poll with a bounded timeout and check a flag between polls.
+     * taken without a system call. Java's interrupt does not end the wait: {@link #close} does,
+     * from any thread; or poll with a bounded timeout and check a flag between polls.
+     *
+     * @throws IllegalStateException if this ring was closed before the call
      */
     public int poll(Duration timeout) {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("negative timeout " + timeout);
         }
         long deadline = System.nanoTime() + saturatedNanos(timeout);
-        for (;;) {
-            int records = reader.consume();
-            if (records > 0) {
-                return records;
+        enter();
+        try {
+            for (;;) {
+                int records = reader.consume();
+                if (records > 0) {
+                    return records;
+                }
+                long remaining = deadline - System.nanoTime();
+                if (remaining <= 0 || closed) {
+                    return 0;
+                }
+                if (reader.stoppedAtBusy()) {
+                    // The fd reads as ready while a record is reserved but not submitted; the
+                    // program holding it finishes within microseconds, so spin instead of sleeping.
+                    Thread.onSpinWait();
+                } else {
+                    Linux.pollReadable((int) Math.min(Integer.MAX_VALUE, Math.ceilDiv(remaining, 1_000_000L)), fd, wakeFd);
+                }
             }
-            long remaining = deadline - System.nanoTime();
-            if (remaining <= 0) {
-                return 0;
-            }
-            if (reader.stoppedAtBusy()) {
-                // The fd reads as ready while a record is reserved but not submitted; the
-                // program holding it finishes within microseconds, so spin instead of sleeping.
-                Thread.onSpinWait();
-            } else {
-                Linux.pollReadable(fd, (int) Math.min(Integer.MAX_VALUE, Math.ceilDiv(remaining, 1_000_000L)));
-            }
+        } finally {
+            leave();
         }
     }
 
-    /** Hands every record available now to the handler, without waiting; returns how many. */
+    /**
+     * Hands every record available now to the handler, without waiting; returns how many.
+     *
+     * @throws IllegalStateException if this ring was closed
+     */
     public int consume() {
-        return reader.consume();
+        enter();
+        try {
+            return reader.consume();
+        } finally {
+            leave();
+        }
     }
 
-    /** Bytes published by programs and not yet consumed, records still being written included. */
+    /**
+     * Bytes published by programs and not yet consumed, records still being written included.
+     *
+     * @throws IllegalStateException if this ring was closed
+     */
     public long pendingBytes() {
-        return reader.pendingBytes();
+        enter();
+        try {
+            return reader.pendingBytes();
+        } finally {
+            leave();
+        }
+    }
+
+    /** Whether {@link #close} was called: then {@link #poll} no longer waits, and a new call fails. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    private void enter() {
+        synchronized (lifecycle) {
+            if (closed) {
+                throw new IllegalStateException("ring buffer '" + name + "' is closed");
+            }
+            readers++;
+        }
+    }
+
+    private void leave() {
+        synchronized (lifecycle) {
+            readers--;
+            if (closed && readers == 0) {
+                release(); // close came while we read: ours to free, now that nothing reads
+            }
+        }
     }
 
     /** The ring's data size in bytes (the map's {@code max_entries}). */
@@ -135,15 +204,32 @@ public final class RingBuffer implements AutoCloseable {
         }
     }
 
-    /** Unmaps the ring and closes the reader's descriptor; the map lives on while others hold it. */
+    /**
+     * Unmaps the ring and closes the reader's descriptors; the map lives on while others hold it.
+     * A {@link #poll} waiting in another thread returns at once and frees them as it returns, so
+     * that it never reads memory unmapped under it. A second close does nothing: a second munmap
+     * or close could hit whatever reused the address or number.
+     */
     @Override
     public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return; // a second munmap or close could hit whatever reused the address or number
+        synchronized (lifecycle) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (readers > 0) {
+                Linux.signalEventFd(wakeFd);
+            } else {
+                release();
+            }
         }
+    }
+
+    private void release() {
         scope.close();
         Linux.munmap(producerMapping);
         Linux.munmap(consumerMapping);
+        Linux.close(wakeFd);
         Linux.close(fd);
     }
 }

@@ -125,8 +125,9 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
                     + " instructions) passed the verifier; helpers: " + helpers);
         } catch (GuardException e) {
             fail("load", e.getMessage());
-            if (!e.detail().isEmpty()) {
-                out.println(indent(e.detail()));
+            String detail = Failures.detailWithRemedy(e);
+            if (!detail.isEmpty()) {
+                out.println(indent(detail));
             }
             return false;
         } catch (UnknownSyscallException e) {

@@ -9,6 +9,13 @@ import java.io.PrintWriter;
 
 /** What every command prints for a failure it expects, and the exit status that goes with it. */
 final class Failures {
+    /** How a user of this command line gets what the library says it lacks. */
+    private static final String HOW_TO_GET_CAPABILITIES = """
+            Either:
+              - run as root:   sudo ./eventloop-guardian --user "$USER" COMMAND...   (COMMAND runs as you, still guarded)
+              - or grant the capabilities to the JDK's java binary:
+                  sudo setcap cap_bpf,cap_perfmon+ep "$(readlink -f "$(command -v java)")\"""";
+
     private Failures() {
     }
 
@@ -23,8 +30,9 @@ final class Failures {
             }
             case GuardException guard -> {
                 err.println("eventloop-guardian: error: " + guard.getMessage());
-                if (!guard.detail().isEmpty()) {
-                    err.println(guard.detail());
+                String detail = detailWithRemedy(guard);
+                if (!detail.isEmpty()) {
+                    err.println(detail);
                 }
                 yield switch (guard.kind()) {
                     case PERMISSION -> ExitCodes.PERMISSION;
@@ -45,6 +53,29 @@ final class Failures {
             case RuntimeException bug -> throw bug;
             default -> throw new IllegalStateException(failure);
         };
+    }
+
+    /**
+     * The library's facts about {@code failure}, then what to type about them: the library does
+     * not know it runs behind this command line and its options.
+     */
+    static String detailWithRemedy(GuardException failure) {
+        String detail = failure.detail();
+        String file = failure.file().map(Object::toString).orElse("COMMAND");
+        return switch (failure.reason()) {
+            case UNSPECIFIED -> detail;
+            // The library's "... needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)." leads into the list.
+            case CAPABILITIES -> detail + " " + HOW_TO_GET_CAPABILITIES;
+            case SET_USER_ID_PROCESS -> lines(detail, "Run eventloop-guardian as a plain user or as root, not set-user-ID.");
+            case SET_USER_ID_FILE -> lines(detail, "Run it as its owner with --user, or run a copy without the set-user-ID bit.");
+            case SET_GROUP_ID_FILE -> lines(detail, "Run a copy without the set-group-ID bit (chmod g-s).");
+            case FILE_CAPABILITIES -> lines(detail, "Run it as root, or run a copy without them (setcap -r).");
+            case UNREADABLE_FILE -> lines(detail, "Make it readable (chmod o+r " + file + "), or run it as its owner with --user.");
+        };
+    }
+
+    private static String lines(String first, String second) {
+        return first.isEmpty() ? second : first + "\n" + second;
     }
 
     /** Bad usage: the message (when there is one) and where to read more; exit 64. */

@@ -127,6 +127,7 @@ public final class AttachedProcess implements AutoCloseable {
         return events.size();
     }
 
+    /** Detaches; a second close does nothing, since each event closes its descriptor once. */
     @Override
     public void close() {
         // Closing an event also removes the copies its thread's children inherited.

@@ -30,11 +30,7 @@ import java.util.concurrent.FutureTask;
  */
 public final class Guard implements AutoCloseable {
     static final String PROGRAM_NAME = "evloop_guard";
-    static final String PRIVILEGE_HINT = """
-            Loading and attaching the guard needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN). Either:
-              - run as root:   sudo ./eventloop-guardian --user "$USER" COMMAND...   (COMMAND runs as you, still guarded)
-              - or grant the capabilities to the JDK's java binary:
-                  sudo setcap cap_bpf,cap_perfmon+ep "$(readlink -f "$(command -v java)")\"""";
+    static final String NEEDED_CAPABILITIES = "Loading and attaching the guard needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN).";
 
     /**
      * 8 MiB holds about 9600 events: a pause of the reader (start-up, a slow terminal) that long
@@ -59,7 +55,7 @@ public final class Guard implements AutoCloseable {
                 drops = BpfMap.create(MapType.ARRAY, "evloop_drops", 4, 8, EventLayout.DROP_COUNTERS);
                 return new ReportMaps(events, drops, BpfMap.create(MapType.HASH, "evloop_asleep",
                         EventLayout.ASLEEP_KEY_BYTES, EventLayout.ASLEEP_VALUE_BYTES, ASLEEP_THREADS));
-            } catch (BpfException e) {
+            } catch (BpfException | RuntimeException e) {
                 events.close();
                 if (drops != null) {
                     drops.close();
@@ -152,20 +148,36 @@ public final class Guard implements AutoCloseable {
         ReportMaps maps = null;
         Optional<JavaThreads> javaThreads = Optional.empty();
         Program program = null;
+        LoadedProgram loaded = null;
+        Guard guard = null;
         try {
             maps = policy.report() ? ReportMaps.create() : null;
             javaThreads = policy.javaWaits().isEmpty() ? Optional.empty() : Optional.of(JavaThreads.create());
             int javaThreadsFd = javaThreads.map(JavaThreads::fd).orElse(-1);
             program = GuardProgram.generate(policy, SyscallTable.of(Arch.current()), layout, maps == null
                     ? new ProgramMaps(-1, -1, -1, javaThreadsFd) : maps.fds(javaThreads));
-            return new Guard(program, LoadedProgram.load(ProgramType.PERF_EVENT, PROGRAM_NAME, program), maps, javaThreads);
+            loaded = LoadedProgram.load(ProgramType.PERF_EVENT, PROGRAM_NAME, program);
+            guard = new Guard(program, loaded, maps, javaThreads);
+            return guard;
         } catch (BpfException e) {
-            if (maps != null) {
-                maps.close();
-            }
-            javaThreads.ifPresent(JavaThreads::close);
             throw explain(e, program);
+        } finally {
+            if (guard == null) {
+                // Whatever failed, checked or not: an embedding JVM lives on, and would keep the
+                // maps (an 8 MiB ring among them) and the program for as long as it runs.
+                releaseUnowned(loaded, maps, javaThreads);
+            }
         }
+    }
+
+    private static void releaseUnowned(LoadedProgram loaded, ReportMaps maps, Optional<JavaThreads> javaThreads) {
+        if (loaded != null) {
+            loaded.close();
+        }
+        if (maps != null) {
+            maps.close();
+        }
+        javaThreads.ifPresent(JavaThreads::close);
     }
 
     /**
@@ -253,8 +265,8 @@ public final class Guard implements AutoCloseable {
 
     private static GuardException explain(BpfException e, Program program) {
         if (e.isPermissionDenied()) {
-            return new GuardException(GuardException.Kind.PERMISSION,
-                    "not allowed to load an eBPF program: " + e.kernelError(), PRIVILEGE_HINT, e);
+            return new GuardException(GuardException.Kind.PERMISSION, GuardException.Reason.CAPABILITIES, null,
+                    "not allowed to load an eBPF program: " + e.kernelError(), NEEDED_CAPABILITIES, e);
         }
         if (program == null) {
             return new GuardException(GuardException.Kind.UNSUPPORTED, "cannot create the report's maps: " + e.getMessage(),
@@ -335,8 +347,8 @@ public final class Guard implements AutoCloseable {
 
     static GuardException explain(PerfException e) {
         if (e.isPermissionDenied()) {
-            return new GuardException(GuardException.Kind.PERMISSION, e.getMessage() + " (kernel.perf_event_paranoid is "
-                    + perfEventParanoid() + ")", PRIVILEGE_HINT, e);
+            return new GuardException(GuardException.Kind.PERMISSION, GuardException.Reason.CAPABILITIES, null,
+                    e.getMessage() + " (kernel.perf_event_paranoid is " + perfEventParanoid() + ")", NEEDED_CAPABILITIES, e);
         }
         return new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
     }

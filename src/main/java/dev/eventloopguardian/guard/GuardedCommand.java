@@ -206,7 +206,7 @@ public final class GuardedCommand {
         }
         if (Linux.effectiveUid() != Linux.uid()) {
             throw unguardable(executable, "this process runs with effective uid " + Linux.effectiveUid() + " but real uid "
-                    + Linux.uid(), "Run eventloop-guardian as a plain user or as root, not set-user-ID.");
+                    + Linux.uid(), GuardException.Reason.SET_USER_ID_PROCESS);
         }
         refuseUnguardableImage(executable);
         Optional<String> interpreter = executable.interpreterLine().map(line -> line.split("\\s+")[0]);
@@ -223,24 +223,25 @@ public final class GuardedCommand {
         long uid = Linux.uid();
         if (image.setUid() && image.ownerUid() != uid) {
             throw unguardable(image, "it is set-user-ID (owner uid " + image.ownerUid() + ")",
-                    "Run it as its owner with --user, or run a copy without the set-user-ID bit.");
+                    GuardException.Reason.SET_USER_ID_FILE);
         }
         if (image.setGid() && image.ownerGid() != Linux.gid()) {
             throw unguardable(image, "it is set-group-ID (group " + image.ownerGid() + ")",
-                    "Run a copy without the set-group-ID bit (chmod g-s).");
+                    GuardException.Reason.SET_GROUP_ID_FILE);
         }
         if (uid != 0 && image.hasFileCapabilities()) {
             throw unguardable(image, "it has file capabilities (getcap " + image.path() + ")",
-                    "Run it as root, or run a copy without them (setcap -r).");
+                    GuardException.Reason.FILE_CAPABILITIES);
         }
         if (!image.readable()) {
             throw unguardable(image, "the user it runs as may execute it but not read it",
-                    "Make it readable (chmod o+r " + image.path() + "), or run it as its owner with --user.");
+                    GuardException.Reason.UNREADABLE_FILE);
         }
     }
 
-    private static GuardException unguardable(Executable image, String why, String remedy) {
-        return new GuardException(GuardException.Kind.UNGUARDABLE, "refusing to run " + image.path() + ": " + why
-                + ", so the kernel would detach the guard at exec and it would run unguarded", remedy, null);
+    /** How to change what is in the way depends on how COMMAND was given: {@code reason} lets the caller say it. */
+    private static GuardException unguardable(Executable image, String why, GuardException.Reason reason) {
+        return new GuardException(GuardException.Kind.UNGUARDABLE, reason, image.path(), "refusing to run " + image.path()
+                + ": " + why + ", so the kernel would detach the guard at exec and it would run unguarded", null, null);
     }
 }

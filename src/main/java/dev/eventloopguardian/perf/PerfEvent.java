@@ -5,6 +5,7 @@ import dev.eventloopguardian.sys.SyscallException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -42,6 +43,7 @@ public final class PerfEvent implements AutoCloseable {
 
     private final int fd;
     private final int tid;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private PerfEvent(int fd, int tid) {
         this.fd = fd;
@@ -108,8 +110,14 @@ public final class PerfEvent implements AutoCloseable {
         return tid;
     }
 
+    /**
+     * Closes the descriptor, once: a second close could hit an unrelated file that reused the
+     * number, in a JVM that the library shares with its user.
+     */
     @Override
     public void close() {
-        Linux.close(fd);
+        if (closed.compareAndSet(false, true)) {
+            Linux.close(fd);
+        }
     }
 }

@@ -51,6 +51,8 @@ public final class Linux {
     private static final long TCGETS = 0x5401;
     private static final int MAP_SHARED = 1;
     private static final int POLLIN = 1;
+    private static final int EFD_NONBLOCK = 0x800; // O_NONBLOCK, the same on x86_64 and aarch64
+    private static final int EFD_CLOEXEC = 0x8_0000; // O_CLOEXEC, likewise
     public static final int PROT_READ = 1;
     public static final int PROT_WRITE = 2;
 
@@ -323,24 +325,47 @@ public final class Linux {
     }
 
     /**
-     * Waits until {@code fd} is readable or {@code timeoutMillis} pass. Returns whether it is
-     * readable; an interrupted wait counts as not readable.
+     * Waits until one of {@code fds} is readable or {@code timeoutMillis} pass. Returns whether
+     * one is; an interrupted wait counts as not readable. A reader waits on its data and on an
+     * {@link #eventFd} together, so that another thread can end the wait at once.
      */
-    public static boolean pollReadable(int fd, int timeoutMillis) {
+    public static boolean pollReadable(int timeoutMillis, int... fds) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment pollFd = arena.allocate(8);
-            pollFd.set(JAVA_INT, 0, fd);
-            pollFd.set(JAVA_SHORT, 4, (short) POLLIN);
+            MemorySegment pollFds = arena.allocate(8L * fds.length, 4); // struct pollfd { int fd; short events, revents; }
+            for (int i = 0; i < fds.length; i++) {
+                pollFds.set(JAVA_INT, 8L * i, fds[i]);
+                pollFds.set(JAVA_SHORT, 8L * i + 4, (short) POLLIN);
+            }
             MemorySegment timeout = arena.allocate(16);
             timeout.set(JAVA_LONG, 0, timeoutMillis / 1000);
             timeout.set(JAVA_LONG, 8, (timeoutMillis % 1000) * 1_000_000L);
-            long ready = syscall(Nr.PPOLL, pollFd.address(), 1, timeout.address(), 0, 0, 0);
-            return ready > 0 && (pollFd.get(JAVA_SHORT, 6) & POLLIN) != 0;
+            long ready = syscall(Nr.PPOLL, pollFds.address(), fds.length, timeout.address(), 0, 0, 0);
+            for (int i = 0; i < fds.length && ready > 0; i++) {
+                if ((pollFds.get(JAVA_SHORT, 8L * i + 6) & POLLIN) != 0) {
+                    return true;
+                }
+            }
+            return false;
         } catch (SyscallException e) {
             if (e.is(Errno.EINTR)) {
                 return false;
             }
             throw e;
+        }
+    }
+
+    /**
+     * A new eventfd, close-on-exec and non-blocking: it reads as ready once {@link #signalEventFd}
+     * was called on it, which wakes a thread waiting for it in {@link #pollReadable}.
+     */
+    public static int eventFd() {
+        return (int) syscall(Nr.EVENTFD2, 0, EFD_CLOEXEC | EFD_NONBLOCK, 0);
+    }
+
+    /** Adds 1 to the counter of eventfd {@code fd}, which makes it readable. */
+    public static void signalEventFd(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            syscall(Nr.WRITE, fd, arena.allocateFrom(JAVA_LONG, 1).address(), Long.BYTES);
         }
     }
 

@@ -8,6 +8,7 @@ package dev.eventloopguardian.sys;
  */
 enum Nr {
     READ(0, 63),
+    WRITE(1, 64),
     CLOSE(3, 57),
     MMAP(9, 222),
     MUNMAP(11, 215),
@@ -29,6 +30,7 @@ enum Nr {
     PRCTL(157, 167),
     GETTID(186, 178),
     GETXATTR(191, 8),
+    EVENTFD2(290, 19),
     PPOLL(271, 73),
     PIPE2(293, 59),
     PERF_EVENT_OPEN(298, 241),

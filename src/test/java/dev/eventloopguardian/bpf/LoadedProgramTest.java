@@ -1,6 +1,7 @@
 package dev.eventloopguardian.bpf;
 
 import dev.eventloopguardian.testing.KernelTest;
+import dev.eventloopguardian.testing.OpenDescriptors;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -40,5 +41,19 @@ class LoadedProgramTest {
         assertThatThrownBy(() -> LoadedProgram.load(ProgramType.PERF_EVENT, "elg_test_helper", Program.decode(bytes)))
                 .isInstanceOf(BpfException.class)
                 .satisfies(e -> assertThat(((BpfException) e).verifierLog()).contains("func"));
+    }
+
+    /** The second program gets the first one's number: a second close of the first must not close it. */
+    @Test
+    void aSecondCloseLeavesTheProgramThatReusedTheNumberOpen() throws Exception {
+        Program program = new Assembler().mov(Reg.R0, 0).exit().assemble();
+        LoadedProgram first = LoadedProgram.load(ProgramType.PERF_EVENT, "elg_test_first", program);
+        first.close();
+        try (LoadedProgram second = LoadedProgram.load(ProgramType.PERF_EVENT, "elg_test_second", program)) {
+            assertThat(second.fd()).as("the kernel reuses the lowest free number").isEqualTo(first.fd());
+            first.close();
+            assertThat(OpenDescriptors.target(second.fd())).contains("anon_inode:bpf-prog");
+            assertThat(second.info().id()).isPositive();
+        }
     }
 }

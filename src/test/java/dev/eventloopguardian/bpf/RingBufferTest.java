@@ -3,6 +3,7 @@ package dev.eventloopguardian.bpf;
 import dev.eventloopguardian.bpf.RingPrograms.Event;
 import dev.eventloopguardian.sys.Linux;
 import dev.eventloopguardian.testing.KernelTest;
+import dev.eventloopguardian.testing.OpenDescriptors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -11,6 +12,8 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.LongStream;
@@ -242,6 +245,38 @@ class RingBufferTest {
             reader.close();
         }
         assertThatThrownBy(reader::consume).isInstanceOf(IllegalStateException.class);
+    }
+
+    /**
+     * A reader thread waiting in poll must not outlive the ring it reads: close() from another
+     * thread ends the wait at once (it would otherwise sit out its timeout, then read memory
+     * unmapped under it), frees the reader's descriptors, and a later poll says the ring is closed.
+     */
+    @Test
+    void closeFromAnotherThreadEndsAWaitingPollAtOnce() throws Exception {
+        BpfMap ring = ring(PAGE);
+        List<String> descriptorsBefore = OpenDescriptors.targets();
+        RingBuffer reader = RingBuffer.open(ring, this::collect);
+        CompletableFuture<Integer> polled = new CompletableFuture<>();
+        Thread.ofPlatform().name("elg-ring-poller").start(() -> {
+            try {
+                polled.complete(reader.poll(Duration.ofSeconds(10)));
+            } catch (Throwable t) {
+                polled.completeExceptionally(t);
+            }
+        });
+        Thread.sleep(300); // long enough to be waiting in ppoll; had it not started yet, poll would throw
+        long closing = System.nanoTime();
+        reader.close();
+        assertThat(polled.get(5, TimeUnit.SECONDS)).isZero();
+        assertThat(Duration.ofNanos(System.nanoTime() - closing)).isLessThan(Duration.ofSeconds(1));
+
+        assertThat(reader.isClosed()).isTrue();
+        assertThatThrownBy(() -> reader.poll(Duration.ofSeconds(10)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("ring buffer 'elg_t_ring' is closed");
+        List<String> after = OpenDescriptors.targets();
+        assertThat(after).as("left open: %s", OpenDescriptors.added(descriptorsBefore, after)).hasSize(descriptorsBefore.size());
     }
 
     @Test
