@@ -100,13 +100,10 @@ final class GuardKeeper {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting the guard's keeper", e);
         } catch (ExecutionException e) {
-            switch (e.getCause()) {
-                case GuardException failed -> throw failed;
-                case SyscallException failed -> throw new GuardException(GuardException.Kind.UNSUPPORTED,
-                        "cannot start the guard's keeper: " + failed.getMessage(), null, failed);
-                case RuntimeException bug -> throw bug;
-                default -> throw new IllegalStateException(e.getCause());
+            if (e.getCause() instanceof GuardException failed) {
+                throw failed;
             }
+            throw e.getCause() instanceof RuntimeException bug ? bug : new IllegalStateException(e.getCause());
         }
     }
 
@@ -122,8 +119,13 @@ final class GuardKeeper {
         } catch (CancellationException cancelled) {
             return null;
         }
-        Linux.resetSignalMask(); // the keeper inherits this thread's mask
-        spawn(bash, pid, startTime, fd);
+        try {
+            Linux.resetSignalMask(); // the keeper inherits this thread's mask
+            spawn(bash, pid, startTime, fd);
+        } catch (SyscallException e) {
+            throw new GuardException(GuardException.Kind.UNSUPPORTED, "cannot start the guard's keeper: " + e.getMessage(),
+                    null, e);
+        }
         return null;
     }
 
