@@ -7,10 +7,12 @@ import dev.eventloopguardian.perf.PerfException;
 import dev.eventloopguardian.sys.Linux;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
@@ -30,6 +32,11 @@ final class GuardedThreads implements AutoCloseable {
     private final HotSpotThreads hotSpot;
     private final List<Predicate<Thread>> selectors;
     private final Map<Integer, Guarded> byTid = new ConcurrentHashMap<>();
+    /**
+     * Threads the look could not guard, not tried again: each try takes a thread dump. Weak, so
+     * that ended threads leave it.
+     */
+    private final Set<Thread> unguardable = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
     private final Object attaching = new Object();
     private volatile Thread watcher;
     private volatile boolean closed;
@@ -115,16 +122,24 @@ final class GuardedThreads implements AutoCloseable {
                 release(tid);
             }
         });
-        List<Thread> selected = new ArrayList<>();
-        for (Thread thread : platformThreads()) {
-            if (thread.isAlive() && selectors.stream().anyMatch(selector -> selector.test(thread))) {
-                selected.add(thread);
-            }
+        List<Thread> candidates = platformThreads().stream().filter(thread -> thread.isAlive()
+                && !unguardable.contains(thread) && !isGuarded(thread)
+                && selectors.stream().anyMatch(selector -> selector.test(thread))).toList();
+        if (candidates.isEmpty()) {
+            return;
         }
-        try {
-            guard(selected);
-        } catch (GuardianException e) {
-            // A thread that ended while it was being attached; the next look tries again.
+        Map<Long, Integer> tids = NativeThreadIds.byJavaId();
+        for (Thread thread : candidates) {
+            Integer tid = tids.get(thread.threadId());
+            try {
+                if (tid != null) {
+                    attach(thread, tid);
+                    continue;
+                }
+            } catch (GuardianException e) {
+                // it ended while it was attached, or HotSpot does not list it as a Java thread
+            }
+            unguardable.add(thread);
         }
     }
 
@@ -136,7 +151,7 @@ final class GuardedThreads implements AutoCloseable {
         }
         Thread[] threads = new Thread[root.activeCount() + 16];
         int count = root.enumerate(threads, true);
-        return List.of(threads).subList(0, count);
+        return java.util.Arrays.asList(threads).subList(0, count);
     }
 
     /** Stops guarding {@code tid}: it ended, or it was only guarded for a while. */

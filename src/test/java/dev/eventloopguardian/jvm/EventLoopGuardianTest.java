@@ -95,6 +95,33 @@ class EventLoopGuardianTest {
     }
 
     @Test
+    void threadsThatMatchAreGuardedAsTheyAppear() throws Exception {
+        try (EventLoopGuardian guardian = EventLoopGuardian.builder().threadsNamed("late-loop-\\d+")
+                .onBlockingCall(calls::add).install()) {
+            Thread late = Thread.ofPlatform().name("late-loop-1").start(() -> {
+                for (int i = 0; i < 40; i++) {
+                    sleepOnTheLoop(); // 100 ms each: the look for new threads comes once a second
+                }
+            });
+            Thread other = Thread.ofPlatform().name("worker-1").start(() -> {
+                for (int i = 0; i < 30; i++) {
+                    sleepOnTheLoop();
+                }
+            });
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (calls.stream().noneMatch(call -> call.threadName().equals("late-loop-1")) && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            late.interrupt();
+            other.interrupt();
+            late.join();
+            other.join();
+        }
+        assertThat(calls).as("%s", calls).anyMatch(call -> call.threadName().equals("late-loop-1"))
+                .allMatch(call -> call.threadName().equals("late-loop-1"));
+    }
+
+    @Test
     void callsInsideAnAllowedMethodAreNotReported() throws Exception {
         runGuarded(EventLoopGuardian.builder().allowBlockingCallsInside(EventLoopGuardianTest.class.getName(),
                 "sleepOnTheLoop"), EventLoopGuardianTest::sleepOnTheLoop);
