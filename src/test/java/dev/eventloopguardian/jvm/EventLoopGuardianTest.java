@@ -1,5 +1,6 @@
 package dev.eventloopguardian.jvm;
 
+import dev.eventloopguardian.testing.HeldObjects;
 import dev.eventloopguardian.testing.KernelTest;
 import org.junit.jupiter.api.Test;
 
@@ -129,12 +130,23 @@ class EventLoopGuardianTest {
     }
 
     @Test
-    void closeLeavesNoDescriptorAndNoThreadBehind() throws Exception {
+    void closeLeavesNoDescriptorThreadOrProgramBehind() throws Exception {
         runGuarded(EventLoopGuardian.builder(), EventLoopGuardianTest::sleepOnTheLoop); // warms up what stays loaded
         long descriptors = openDescriptors();
-        runGuarded(EventLoopGuardian.builder(), EventLoopGuardianTest::sleepOnTheLoop);
+        HeldObjects before = HeldObjects.of(ProcessHandle.current().pid());
+        HeldObjects[] during = new HeldObjects[1];
+        runGuarded(EventLoopGuardian.builder(), () -> {
+            during[0] = HeldObjects.of(ProcessHandle.current().pid());
+            sleepOnTheLoop();
+        });
         assertThat(openDescriptors()).isEqualTo(descriptors);
         assertThat(Thread.getAllStackTraces().keySet()).noneMatch(thread -> thread.getName().startsWith("eventloop-guardian"));
+        java.util.Set<Integer> programs = new java.util.TreeSet<>(during[0].programIds());
+        programs.removeAll(before.programIds());
+        java.util.Set<Integer> maps = new java.util.TreeSet<>(during[0].mapIds());
+        maps.removeAll(before.mapIds());
+        assertThat(programs).as("the guard's program while installed").isNotEmpty();
+        assertThat(new HeldObjects(programs, maps, 0).stillInTheKernel()).as("what the guardian held, after close").isEmpty();
     }
 
     private static void sleepOnTheLoop() {
