@@ -17,9 +17,10 @@ public final class GuardianException extends RuntimeException {
         if (failure.kind() == GuardException.Kind.PERMISSION) {
             return new GuardianException("this JVM may not load the guard: " + failure.getMessage() + ". It needs "
                     + "CAP_BPF and CAP_PERFMON. Either give them to it (run it as root, or grant them to its java binary "
-                    + "with setcap cap_bpf,cap_perfmon+ep), or leave this JVM unprivileged and guard it from outside: "
-                    + "launch it through the eventloop-guardian command as root with --user, or attach to it with "
-                    + "eventloop-guardian attach --pid", failure);
+                    + "with setcap cap_bpf,cap_perfmon+ep), or leave this JVM unprivileged and guard it from outside "
+                    + "with the eventloop-guardian command run as root (launch it with --report --user, or "
+                    + "eventloop-guardian attach --pid), which sees its blocking system calls but not yet its "
+                    + "Java-level waits", failure);
         }
         return new GuardianException("cannot guard this JVM: " + failure.getMessage(), failure);
     }
