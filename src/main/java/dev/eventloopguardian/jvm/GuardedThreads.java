@@ -8,6 +8,7 @@ import dev.eventloopguardian.sys.Linux;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -17,8 +18,8 @@ import java.util.function.Predicate;
 /**
  * The threads of this JVM a guard is attached to: one perf event each, opened on the thread's
  * tid, and its HotSpot wait state registered with the guard so that its futex sleeps can be
- * classified. Threads that selectors accept are picked up as they appear, by a look once a
- * second, and dropped when they end.
+ * classified. Threads that selectors accept are picked up as they appear, by a look every
+ * watch interval (a second unless the builder says otherwise), and dropped when they end.
  */
 final class GuardedThreads implements AutoCloseable {
     static final Duration WATCH_INTERVAL = Duration.ofSeconds(1);
@@ -29,15 +30,17 @@ final class GuardedThreads implements AutoCloseable {
     private final Guard guard;
     private final HotSpotThreads hotSpot;
     private final List<Predicate<Thread>> selectors;
+    private final Duration watchInterval;
     private final Map<Integer, Guarded> byTid = new ConcurrentHashMap<>();
     private final Object attaching = new Object();
     private volatile Thread watcher;
     private volatile boolean closed;
 
-    GuardedThreads(Guard guard, HotSpotThreads hotSpot, List<Predicate<Thread>> selectors) {
+    GuardedThreads(Guard guard, HotSpotThreads hotSpot, List<Predicate<Thread>> selectors, Duration watchInterval) {
         this.guard = guard;
         this.hotSpot = hotSpot;
         this.selectors = List.copyOf(selectors);
+        this.watchInterval = watchInterval;
     }
 
     /** Guards each of {@code threads} not guarded yet; their tids come from one thread dump. */
@@ -100,7 +103,7 @@ final class GuardedThreads implements AutoCloseable {
             while (!closed) {
                 refresh();
                 try {
-                    Thread.sleep(WATCH_INTERVAL);
+                    Thread.sleep(watchInterval);
                 } catch (InterruptedException e) {
                     return;
                 }
@@ -136,7 +139,7 @@ final class GuardedThreads implements AutoCloseable {
         }
         Thread[] threads = new Thread[root.activeCount() + 16];
         int count = root.enumerate(threads, true);
-        return List.of(threads).subList(0, count);
+        return List.of(Arrays.copyOf(threads, count)); // List.of(threads) would throw on the free slots' nulls
     }
 
     /** Stops guarding {@code tid}: it ended, or it was only guarded for a while. */
