@@ -22,13 +22,14 @@ import java.util.concurrent.Callable;
 @Command(name = "eventloop-guardian",
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
-        subcommands = {AttachCommand.class, CheckCommand.class},
+        subcommands = {AttachCommand.class, CheckCommand.class, AgentPathCommand.class},
         usageHelpWidth = 100,
         synopsisHeading = "",
         customSynopsis = {
                 "Usage: eventloop-guardian [OPTIONS] [--] COMMAND [ARGS...]",
                 "       eventloop-guardian attach --pid PID [OPTIONS]",
                 "       eventloop-guardian check",
+                "       eventloop-guardian agent-path",
         },
         description = {
                 "",
@@ -50,6 +51,8 @@ import java.util.concurrent.Callable;
                 "  eventloop-guardian --print-policy --allow nanosleep",
                 "  eventloop-guardian attach --pid 4242 --threads 'vert.x-eventloo*'     # a running JVM, until Ctrl-C",
                 "  eventloop-guardian check                                             # is this machine ready?",
+                "  java -javaagent:\"$(eventloop-guardian agent-path)\"=threads='loop-.*' -jar app.jar",
+                "                                                 # a JVM guards its own event loops (see agent-path --help)",
                 "",
                 "Options:",
         },
@@ -66,7 +69,7 @@ import java.util.concurrent.Callable;
                 "  126  COMMAND cannot be executed       127  COMMAND not found",
                 "",
                 "Syscalls are named as in the kernel's tables (man 2 syscalls): 'sleep' is nanosleep or clock_nanosleep.",
-                "A program named 'check' or 'attach' is run with: eventloop-guardian -- check",
+                "A program named 'check', 'attach' or 'agent-path' is run with: eventloop-guardian -- check",
                 "",
         })
 final class GuardCommand implements Callable<Integer> {

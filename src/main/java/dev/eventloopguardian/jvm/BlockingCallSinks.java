@@ -37,6 +37,29 @@ public final class BlockingCallSinks {
     }
 
     /**
+     * Each call as the default log shows it ({@link #describe}), on {@code out}, flushed at once.
+     * {@code out} belongs to the caller; a write that fails is thrown.
+     */
+    public static Consumer<BlockingCall> text(Writer out) {
+        return call -> {
+            synchronized (out) {
+                try {
+                    out.write(describe(call) + System.lineSeparator());
+                    out.flush();
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot write the blocking call", e);
+                }
+            }
+        };
+    }
+
+    /** The call's line, then the rest of its Java stack, a frame a line as a Java stack trace shows them. */
+    static String describe(BlockingCall call) {
+        return call + call.javaStack().stream().skip(1).map(frame -> System.lineSeparator() + "\tat " + frame)
+                .collect(Collectors.joining());
+    }
+
+    /**
      * Each call as one JSON object a line on {@code out}, flushed at once, in the schema of the
      * command line's {@code --format json} (docs/report-schema.md) with {@code kind} and
      * {@code java_stack} added. {@code out} belongs to the caller; a write that fails is thrown.

@@ -9,7 +9,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
 
 /**
  * Where each {@link BlockingCall} goes: past the exemptions, to the callbacks (or, without any,
@@ -47,8 +46,7 @@ final class Dispatch implements Consumer<BlockingCall> {
             return;
         }
         if (callbacks.isEmpty()) {
-            LOG.log(Level.WARNING, () -> call + call.javaStack().stream().skip(1)
-                    .map(frame -> "\n\tat " + frame).collect(Collectors.joining()));
+            LOG.log(Level.WARNING, () -> BlockingCallSinks.describe(call));
         }
         for (Consumer<BlockingCall> callback : callbacks) {
             try {

@@ -6,6 +6,7 @@ import dev.eventloopguardian.guard.GuardException;
 import dev.eventloopguardian.guard.Policy;
 import dev.eventloopguardian.guard.UnknownSyscallException;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -80,6 +81,7 @@ public final class EventLoopGuardian implements AutoCloseable {
         private final List<Consumer<BlockingCall>> callbacks = new CopyOnWriteArrayList<>();
         private final List<StackTraceElement> exemptions = new ArrayList<>();
         private boolean abort;
+        private Duration watchInterval = GuardedThreads.WATCH_INTERVAL;
 
         private Builder() {
         }
@@ -149,6 +151,16 @@ public final class EventLoopGuardian implements AutoCloseable {
         }
 
         /**
+         * How often to look for new threads that {@link #threadsNamed} and {@link #threadsMatching}
+         * select. For the agent, which has no other way to see threads start; a look costs about
+         * 50-150 us with 300 threads.
+         */
+        Builder watchInterval(Duration interval) {
+            watchInterval = Objects.requireNonNull(interval);
+            return this;
+        }
+
+        /**
          * Loads the guard, attaches it to the selected threads and checks that it works: a
          * guarded thread of its own must be caught sleeping, or this throws.
          *
@@ -156,6 +168,7 @@ public final class EventLoopGuardian implements AutoCloseable {
          *                           feature, or the self-test fails; nothing is left attached
          */
         public EventLoopGuardian install() {
+            Thread tidLookupWarmUp = selectors.isEmpty() ? null : warmUpTidLookup();
             HotSpotThreads hotSpot = HotSpotThreads.ofThisJvm();
             Guard guard;
             try {
@@ -165,7 +178,7 @@ public final class EventLoopGuardian implements AutoCloseable {
             } catch (UnknownSyscallException e) {
                 throw new IllegalArgumentException(e.getMessage(), e);
             }
-            GuardedThreads guarded = new GuardedThreads(guard, hotSpot, selectors);
+            GuardedThreads guarded = new GuardedThreads(guard, hotSpot, selectors, watchInterval);
             Dispatch dispatch = new Dispatch(guarded, List.copyOf(callbacks), List.copyOf(exemptions), abort);
             BlockingCallReader reader;
             try {
@@ -178,12 +191,35 @@ public final class EventLoopGuardian implements AutoCloseable {
             try {
                 dispatch.selfTest();
                 guarded.guard(threads);
+                if (tidLookupWarmUp != null) {
+                    tidLookupWarmUp.join();
+                }
                 guarded.startWatching();
                 return guardian;
             } catch (RuntimeException e) {
                 guardian.close();
                 throw e;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                guardian.close();
+                throw new GuardianException("interrupted while installing", e);
             }
+        }
+
+        /**
+         * Takes a first thread dump while the guard loads: the first one in a JVM takes about a
+         * quarter of a second (the platform MBean server starts), and a selected thread that
+         * appears later would otherwise run that long unguarded. A failure shows again when a
+         * thread is attached.
+         */
+        private static Thread warmUpTidLookup() {
+            return Thread.ofPlatform().daemon().name("eventloop-guardian-warm-up").start(() -> {
+                try {
+                    NativeThreadIds.byJavaId();
+                } catch (RuntimeException e) {
+                    // said when a selected thread is attached
+                }
+            });
         }
     }
 }

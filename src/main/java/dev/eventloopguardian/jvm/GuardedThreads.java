@@ -7,6 +7,7 @@ import dev.eventloopguardian.perf.PerfException;
 import dev.eventloopguardian.sys.Linux;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
@@ -19,8 +20,8 @@ import java.util.function.Predicate;
 /**
  * The threads of this JVM a guard is attached to: one perf event each, opened on the thread's
  * tid, and its HotSpot wait state registered with the guard so that its futex sleeps can be
- * classified. Threads that selectors accept are picked up as they appear, by a look once a
- * second, and dropped when they end.
+ * classified. Threads that selectors accept are picked up as they appear, by a look every
+ * watch interval (a second unless the builder says otherwise), and dropped when they end.
  */
 final class GuardedThreads implements AutoCloseable {
     static final Duration WATCH_INTERVAL = Duration.ofSeconds(1);
@@ -31,6 +32,7 @@ final class GuardedThreads implements AutoCloseable {
     private final Guard guard;
     private final HotSpotThreads hotSpot;
     private final List<Predicate<Thread>> selectors;
+    private final Duration watchInterval;
     private final Map<Integer, Guarded> byTid = new ConcurrentHashMap<>();
     /**
      * Threads the look could not guard, not tried again: each try takes a thread dump. Weak, so
@@ -41,10 +43,11 @@ final class GuardedThreads implements AutoCloseable {
     private volatile Thread watcher;
     private volatile boolean closed;
 
-    GuardedThreads(Guard guard, HotSpotThreads hotSpot, List<Predicate<Thread>> selectors) {
+    GuardedThreads(Guard guard, HotSpotThreads hotSpot, List<Predicate<Thread>> selectors, Duration watchInterval) {
         this.guard = guard;
         this.hotSpot = hotSpot;
         this.selectors = List.copyOf(selectors);
+        this.watchInterval = watchInterval;
     }
 
     /** Guards each of {@code threads} not guarded yet; their tids come from one thread dump. */
@@ -103,17 +106,17 @@ final class GuardedThreads implements AutoCloseable {
         if (selectors.isEmpty()) {
             return;
         }
+        refresh(); // the threads there are now, before install returns
         watcher = Thread.ofPlatform().daemon().name("eventloop-guardian-watcher").start(() -> {
             while (!closed) {
-                refresh();
                 try {
-                    Thread.sleep(WATCH_INTERVAL);
+                    Thread.sleep(watchInterval);
                 } catch (InterruptedException e) {
                     return;
                 }
+                refresh();
             }
         });
-        refresh();
     }
 
     private void refresh() {
@@ -151,7 +154,7 @@ final class GuardedThreads implements AutoCloseable {
         }
         Thread[] threads = new Thread[root.activeCount() + 16];
         int count = root.enumerate(threads, true);
-        return java.util.Arrays.asList(threads).subList(0, count);
+        return List.of(Arrays.copyOf(threads, count)); // List.of(threads) would throw on the free slots' nulls
     }
 
     /** Stops guarding {@code tid}: it ended, or it was only guarded for a while. */
