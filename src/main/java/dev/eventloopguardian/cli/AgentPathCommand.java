@@ -21,12 +21,16 @@ final class AgentPathCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    /** Where the agent's classes come from; a test puts another place here. */
-    Path agentLocation = codeSourceOf(Agent.class);
+    /**
+     * Where the agent's classes come from; a test puts another place here. Found when the command
+     * runs, not when picocli builds the command tree, which every other command does too.
+     */
+    Path agentLocation;
 
     @Override
     public Integer call() {
-        if (!Files.isRegularFile(agentLocation)) {
+        Path agentLocation = this.agentLocation != null ? this.agentLocation : locationOf(Agent.class);
+        if (agentLocation == null || !Files.isRegularFile(agentLocation)) {
             spec.commandLine().getErr().println("eventloop-guardian: the tool runs from " + agentLocation
                     + ", not from a jar, and -javaagent needs the jar: build it with 'mvn package' "
                     + "(target/eventloop-guardian.jar) or run ./eventloop-guardian agent-path");
@@ -36,9 +40,22 @@ final class AgentPathCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static Path codeSourceOf(Class<?> type) {
+    /**
+     * The jar or directory {@code type} was loaded from: its code source, or, where the JDK gives
+     * none (a class mapped from an AOT cache may have none), the {@code jar:} URL of its class file.
+     */
+    private static Path locationOf(Class<?> type) {
         try {
-            return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()).toAbsolutePath();
+            java.security.CodeSource source = type.getProtectionDomain().getCodeSource();
+            if (source != null && source.getLocation() != null) {
+                return Path.of(source.getLocation().toURI()).toAbsolutePath();
+            }
+            java.net.URL classFile = type.getResource(type.getSimpleName() + ".class");
+            if (classFile != null && classFile.getProtocol().equals("jar")) {
+                String file = classFile.getPath(); // file:/path/to.jar!/dev/eventloopguardian/jvm/Agent.class
+                return Path.of(new java.net.URI(file.substring(0, file.indexOf("!/")))).toAbsolutePath();
+            }
+            return null;
         } catch (URISyntaxException e) {
             throw new IllegalStateException("cannot tell where " + type.getName() + " was loaded from", e);
         }
