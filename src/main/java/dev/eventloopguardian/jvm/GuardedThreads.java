@@ -8,6 +8,7 @@ import dev.eventloopguardian.sys.Linux;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -136,7 +137,7 @@ final class GuardedThreads implements AutoCloseable {
         }
         Thread[] threads = new Thread[root.activeCount() + 16];
         int count = root.enumerate(threads, true);
-        return List.of(threads).subList(0, count);
+        return List.of(Arrays.copyOf(threads, count)); // List.of refuses the unused null slots
     }
 
     /** Stops guarding {@code tid}: it ended, or it was only guarded for a while. */
