@@ -8,20 +8,24 @@ import java.util.OptionalLong;
  * A guarded JVM thread went to sleep where it must not: in a Java-level wait (a sleep, a park and
  * all that is built on it, {@code Object.wait}, a contended monitor) or in a blocking system call.
  *
- * @param time         when the thread went to sleep
- * @param threadName   the Java thread's name
- * @param javaThreadId the Java thread's id ({@link Thread#threadId()})
- * @param tid          the kernel's id of its native thread
- * @param kind         what kind of blocking it was
- * @param syscall      the system call it slept in, as the kernel's tables name it ({@code futex} for a
- *                     Java-level wait)
- * @param arguments    the system call's six arguments
- * @param javaStack    the thread's Java stack, taken while it was blocked, innermost frame first; empty
- *                     when the thread had moved on before it could be taken
- * @param blockedNanos how long it was off the CPU; empty when it had not woken yet when this was reported
+ * @param time          when the thread went to sleep
+ * @param threadName    the Java thread's name; for a virtual thread {@code virtual thread #ID on CARRIER}, with
+ *                      its carrier's name (the thread dump that names it gives no virtual thread's name)
+ * @param javaThreadId  the Java thread's id ({@link Thread#threadId()}): the virtual thread's, for one
+ * @param virtualThread whether a virtual thread made the call, pinned to the guarded carrier thread
+ *                      (a native call, a blocking system call); {@code tid} is then its carrier's
+ * @param tid           the kernel's id of its native thread
+ * @param kind          what kind of blocking it was
+ * @param syscall       the system call it slept in, as the kernel's tables name it ({@code futex} for a
+ *                      Java-level wait)
+ * @param arguments     the system call's six arguments
+ * @param javaStack     the thread's Java stack, taken while it was blocked, innermost frame first; empty
+ *                      when the thread had moved on before it could be taken
+ * @param blockedNanos  how long it was off the CPU; empty when it had not woken yet when this was reported
  */
-public record BlockingCall(java.time.Instant time, String threadName, long javaThreadId, int tid, Kind kind, String syscall, long[] arguments,
-                           List<StackTraceElement> javaStack, OptionalLong blockedNanos) {
+public record BlockingCall(java.time.Instant time, String threadName, long javaThreadId, boolean virtualThread, int tid,
+                           Kind kind, String syscall, long[] arguments, List<StackTraceElement> javaStack,
+                           OptionalLong blockedNanos) {
     /** What kind of blocking a call was. */
     public enum Kind {
         /** {@link Thread#sleep}. */

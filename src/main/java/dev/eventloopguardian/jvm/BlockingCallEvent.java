@@ -26,6 +26,10 @@ final class BlockingCallEvent extends Event {
     @Label("Java Thread Id")
     long javaThreadId;
 
+    @Label("Virtual Thread")
+    @Description("Whether a virtual thread made the call, pinned to the guarded carrier thread")
+    boolean virtualThread;
+
     @Label("Native Thread Id")
     int tid;
 

@@ -6,6 +6,7 @@ import dev.eventloopguardian.guard.Guard;
 import dev.eventloopguardian.guard.GuardException;
 import dev.eventloopguardian.guard.SleepEnd;
 import dev.eventloopguardian.guard.SyscallTable;
+import dev.eventloopguardian.guard.ThreadSwitches;
 import dev.eventloopguardian.sys.Arch;
 
 import java.lang.management.ManagementFactory;
@@ -17,6 +18,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
 
@@ -30,9 +32,9 @@ final class BlockingCallReader implements AutoCloseable {
     static final Duration HOLD = Duration.ofSeconds(1);
     private static final Duration POLL = Duration.ofMillis(20);
 
-    /** Which Java thread a guarded tid runs: -1 when it is not one of ours (any more). */
+    /** Which Java thread a guarded tid runs: empty when it is not one of ours (any more). */
     interface Threads {
-        long javaIdOf(int tid);
+        Optional<Thread> threadOf(int tid);
     }
 
     private record Pending(BlockingCall call, long startNanos, long deadlineNanos) {
@@ -83,22 +85,61 @@ final class BlockingCallReader implements AutoCloseable {
     }
 
     private void taken(BlockingEvent event) {
-        long javaId = threads.javaIdOf(event.tid());
-        if (javaId < 0) {
+        Optional<Thread> guarded = threads.threadOf(event.tid());
+        if (guarded.isEmpty()) {
             return;
         }
-        ThreadInfo info = management.getThreadInfo(javaId, Integer.MAX_VALUE);
-        List<StackTraceElement> stack = info == null ? List.of() : Arrays.asList(info.getStackTrace());
-        String name = info == null ? event.thread() : info.getThreadName();
         BlockingCall.Kind kind = event.javaWait().map(wait -> BlockingCall.Kind.valueOf(wait.name()))
                 .orElse(BlockingCall.Kind.SYSCALL);
+        Optional<Blocker> blocker = whoBlocked(event, guarded.get(), kind);
+        if (blocker.isEmpty()) {
+            return;
+        }
         String syscall = syscalls.name((int) event.syscall()).orElse("syscall " + event.syscall());
-        BlockingCall call = new BlockingCall(event.wallTime(), name, javaId, event.tid(), kind, syscall, event.arguments(), stack,
-                OptionalLong.empty());
+        BlockingCall call = new BlockingCall(event.wallTime(), blocker.get().name(), blocker.get().javaId(), blocker.get().virtual(),
+                event.tid(), kind, syscall, event.arguments(), blocker.get().stack(), OptionalLong.empty());
         Pending earlier = pending.put(event.tid(), new Pending(call, event.monotonicNanos(), System.nanoTime() + HOLD.toNanos()));
         if (earlier != null) {
             pass(earlier.call(), OptionalLong.empty()); // its end was lost (the ring buffer was full)
         }
+    }
+
+    /** The Java thread a sleep is blamed on, with its stack. */
+    private record Blocker(String name, long javaId, boolean virtual, List<StackTraceElement> stack) {
+    }
+
+    /**
+     * Who made the guarded thread sleep: the thread itself, or the virtual thread it was carrying.
+     * Empty for a carrier's wait that no virtual thread is known to have caused: a carrier waits
+     * for work between virtual threads, as an event loop waits in epoll.
+     */
+    private Optional<Blocker> whoBlocked(BlockingEvent event, Thread thread, BlockingCall.Kind kind) {
+        long javaId = thread.threadId();
+        ThreadInfo info = management.getThreadInfo(javaId, Integer.MAX_VALUE);
+        List<StackTraceElement> stack = info == null ? List.of() : Arrays.asList(info.getStackTrace());
+        String name = info == null ? event.thread() : info.getThreadName();
+        if (VirtualThreadCarriers.isCarrying(stack)) {
+            Optional<VirtualThreadCarriers.Mounted> mounted = mountedThroughoutTheSleep(event, javaId);
+            if (mounted.isPresent()) {
+                long virtualId = mounted.get().virtualThreadId();
+                return Optional.of(new Blocker("virtual thread #" + virtualId + " on " + name, virtualId, true, mounted.get().stack()));
+            }
+        }
+        if (kind != BlockingCall.Kind.SYSCALL && VirtualThreadCarriers.isCarrier(thread)) {
+            return Optional.empty();
+        }
+        return Optional.of(new Blocker(name, javaId, false, stack));
+    }
+
+    /**
+     * The virtual thread mounted on a carrier when it went to sleep. A thread dump shows the one
+     * mounted now; a virtual thread leaves its carrier only while the carrier runs, so when the
+     * kernel says the carrier has not run since its switch-out, checked after the dump, the one in
+     * the dump is the one that blocked it. Otherwise nothing is claimed.
+     */
+    private static Optional<VirtualThreadCarriers.Mounted> mountedThroughoutTheSleep(BlockingEvent event, long carrierJavaId) {
+        Optional<VirtualThreadCarriers.Mounted> mounted = VirtualThreadCarriers.mountedOn(carrierJavaId);
+        return ThreadSwitches.stillInTheSleepOf(event) ? mounted : Optional.empty();
     }
 
     private void passOverdue(long now) {
@@ -112,8 +153,8 @@ final class BlockingCallReader implements AutoCloseable {
     }
 
     private void pass(BlockingCall call, OptionalLong blockedNanos) {
-        next.accept(new BlockingCall(call.time(), call.threadName(), call.javaThreadId(), call.tid(), call.kind(), call.syscall(),
-                call.arguments(), call.javaStack(), blockedNanos));
+        next.accept(new BlockingCall(call.time(), call.threadName(), call.javaThreadId(), call.virtualThread(), call.tid(), call.kind(),
+                call.syscall(), call.arguments(), call.javaStack(), blockedNanos));
     }
 
     /** Stops reading, passes on what is held, and waits for the reading thread to end. */

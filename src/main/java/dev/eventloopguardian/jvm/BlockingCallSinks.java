@@ -12,7 +12,7 @@ import java.util.stream.Collectors;
 
 /** Ready-made destinations for {@link EventLoopGuardian.Builder#onBlockingCall}. */
 public final class BlockingCallSinks {
-    /** The schema of a JSON line: the command line's, plus {@code kind} and {@code java_stack}. */
+    /** The schema of a JSON line: the command line's, plus {@code virtual_thread}, {@code kind} and {@code java_stack}. */
     public static final String SCHEMA = "eventloop-guardian/blocking-event/1";
 
     private BlockingCallSinks() {
@@ -27,6 +27,7 @@ public final class BlockingCallSinks {
             }
             event.blockedThread = call.threadName();
             event.javaThreadId = call.javaThreadId();
+            event.virtualThread = call.virtualThread();
             event.tid = call.tid();
             event.kind = call.kind().name().toLowerCase(Locale.ROOT);
             event.syscall = call.syscall();
@@ -61,8 +62,9 @@ public final class BlockingCallSinks {
 
     /**
      * Each call as one JSON object a line on {@code out}, flushed at once, in the schema of the
-     * command line's {@code --format json} (docs/report-schema.md) with {@code kind} and
-     * {@code java_stack} added. {@code out} belongs to the caller; a write that fails is thrown.
+     * command line's {@code --format json} (docs/report-schema.md) with {@code virtual_thread},
+     * {@code kind} and {@code java_stack} added. {@code out} belongs to the caller; a write that
+     * fails is thrown.
      */
     public static Consumer<BlockingCall> jsonLines(Writer out) {
         JsonGenerator json;
@@ -81,6 +83,7 @@ public final class BlockingCallSinks {
                     json.writeNumberField("pid", pid);
                     json.writeNumberField("tid", call.tid());
                     json.writeStringField("thread", call.threadName());
+                    json.writeBooleanField("virtual_thread", call.virtualThread());
                     json.writeStringField("syscall", call.syscall());
                     json.writeFieldName("args");
                     long[] arguments = call.arguments();

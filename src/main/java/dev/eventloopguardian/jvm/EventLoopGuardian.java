@@ -104,6 +104,20 @@ public final class EventLoopGuardian implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Guards the carrier threads of virtual threads (the default scheduler's, now and as it
+         * starts more): a virtual thread that blocks its carrier, in a native call or a blocking
+         * system call, is reported with its own stack ({@link BlockingCall#virtualThread()}). The
+         * carriers' own waits for work are not reported. Virtual threads that wait the JDK's way
+         * (sleep, park, blocking sockets) leave their carrier and are not blocking calls.
+         *
+         * @throws IllegalStateException when this JDK has no {@code jdk.internal.misc.CarrierThread},
+         *                               the class its scheduler's threads are; select them by name then
+         */
+        public Builder virtualThreadCarriers() {
+            return threadsMatching(VirtualThreadCarriers.selector());
+        }
+
         /** Also lets guarded threads sleep in these system calls, as the CLI's {@code --allow}. */
         public Builder allow(String... syscalls) {
             for (String syscall : syscalls) {
@@ -182,7 +196,7 @@ public final class EventLoopGuardian implements AutoCloseable {
             Dispatch dispatch = new Dispatch(guarded, List.copyOf(callbacks), List.copyOf(exemptions), abort);
             BlockingCallReader reader;
             try {
-                reader = new BlockingCallReader(guard, guarded::javaIdOf, dispatch);
+                reader = new BlockingCallReader(guard, guarded::threadOf, dispatch);
             } catch (GuardException | RuntimeException e) {
                 guarded.close();
                 throw e instanceof GuardException failure ? GuardianException.of(failure) : (RuntimeException) e;

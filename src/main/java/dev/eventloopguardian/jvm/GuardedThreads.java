@@ -7,6 +7,7 @@ import dev.eventloopguardian.perf.PerfException;
 import dev.eventloopguardian.sys.Linux;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.WeakHashMap;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
@@ -61,8 +63,8 @@ final class GuardedThreads implements AutoCloseable {
             Integer tid = tids.get(thread.threadId());
             if (tid == null) {
                 if (thread.isVirtual()) {
-                    throw new IllegalArgumentException(thread + " is a virtual thread: guard its carriers (the "
-                            + "ForkJoinPool's threads), which is where it blocks");
+                    throw new IllegalArgumentException(thread + " is a virtual thread: guard its carriers "
+                            + "(EventLoopGuardian.Builder.virtualThreadCarriers), which is where it blocks");
                 }
                 continue; // it ended before the dump
             }
@@ -172,10 +174,9 @@ final class GuardedThreads implements AutoCloseable {
         }
     }
 
-    /** The Java thread a guarded tid runs, or -1 when it is not one of ours (any more). */
-    long javaIdOf(int tid) {
-        Guarded guarded = byTid.get(tid);
-        return guarded == null ? -1 : guarded.thread().threadId();
+    /** The Java thread a guarded tid runs; empty when it is not one of ours (any more). */
+    Optional<Thread> threadOf(int tid) {
+        return Optional.ofNullable(byTid.get(tid)).map(Guarded::thread);
     }
 
     @Override

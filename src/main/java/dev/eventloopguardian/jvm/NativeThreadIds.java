@@ -37,7 +37,8 @@ final class NativeThreadIds {
         return tids;
     }
 
-    private static String threadDump() {
+    /** HotSpot's thread dump, as {@code jcmd PID Thread.print} prints it: one safepoint. */
+    static String threadDump() {
         try {
             return (String) ManagementFactory.getPlatformMBeanServer().invoke(
                     new ObjectName("com.sun.management:type=DiagnosticCommand"), "threadPrint",

@@ -2,15 +2,14 @@ package dev.eventloopguardian.report;
 
 import dev.eventloopguardian.guard.BlockingEvent;
 import dev.eventloopguardian.guard.SleepEnd;
+import dev.eventloopguardian.guard.ThreadSwitches;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.function.IntConsumer;
 
 /**
@@ -134,13 +133,11 @@ final class OpenSleeps implements AutoCloseable {
     }
 
     private static Thread state(BlockingEvent event) {
-        Path schedstat = Path.of("/proc", Integer.toString(event.pid()), "task", Integer.toString(event.tid()), "schedstat");
-        try {
-            String[] fields = Files.readString(schedstat).trim().split(" ");
-            return Long.parseLong(fields[2]) > event.switches() ? Thread.RAN : Thread.ASLEEP;
-        } catch (IOException | RuntimeException gone) {
+        OptionalLong switches = ThreadSwitches.of(event.pid(), event.tid());
+        if (switches.isEmpty()) {
             return Thread.GONE;
         }
+        return switches.getAsLong() > event.switches() ? Thread.RAN : Thread.ASLEEP;
     }
 
     /**

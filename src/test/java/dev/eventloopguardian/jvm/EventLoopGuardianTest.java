@@ -5,8 +5,13 @@ import dev.eventloopguardian.testing.KernelTest;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -77,6 +82,83 @@ class EventLoopGuardianTest {
             assertThat(call.kind()).isEqualTo(BlockingCall.Kind.SYSCALL);
             assertThat(call.syscall()).isEqualTo("openat");
         });
+    }
+
+    /**
+     * A virtual thread pinned to its carrier by a native sleep: the carriers are guarded, and the
+     * call comes back with the virtual thread's stack, not the carrier's. The carriers' own waits
+     * for work, between virtual threads, are not reported.
+     */
+    @Test
+    void aVirtualThreadsNativeCallIsReportedWithTheVirtualThreadsStack() throws Exception {
+        startEveryCarrier();
+        Thread virtual;
+        try (EventLoopGuardian guardian = EventLoopGuardian.builder().virtualThreadCarriers().onBlockingCall(calls::add)
+                .install()) {
+            virtual = Thread.ofVirtual().name("test-virtual-loop").start(() -> sleepNativelyOnAVirtualThread(150_000));
+            virtual.join();
+            Thread.sleep(BlockingCallReader.HOLD.toMillis() + 200);
+        }
+        assertThat(calls).as("%s", calls).anySatisfy(call -> {
+            assertThat(call.kind()).isEqualTo(BlockingCall.Kind.SYSCALL);
+            assertThat(call.syscall()).isIn("clock_nanosleep", "nanosleep");
+            assertThat(call.virtualThread()).isTrue();
+            assertThat(call.javaThreadId()).isEqualTo(virtual.threadId());
+            assertThat(call.threadName()).startsWith("virtual thread #" + virtual.threadId() + " on ForkJoinPool-");
+            assertThat(call.javaStack().getFirst().getMethodName()).isEqualTo("sleepNativelyOnAVirtualThread");
+            assertThat(call.blockedNanos().orElse(0)).isGreaterThan(100_000_000L);
+        });
+        assertThat(calls).as("the carriers' waits for work: %s", calls)
+                .noneMatch(call -> !call.virtualThread() && call.kind() != BlockingCall.Kind.SYSCALL);
+    }
+
+    /**
+     * Virtual threads that sleep the JDK's way leave their carrier, which then waits for work: no
+     * blocking call of anyone's.
+     */
+    @Test
+    void virtualThreadsThatSleepAndTheirIdleCarriersAreNotReported() throws Exception {
+        startEveryCarrier();
+        try (EventLoopGuardian guardian = EventLoopGuardian.builder().virtualThreadCarriers().onBlockingCall(calls::add)
+                .install()) {
+            List<Thread> sleepers = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                sleepers.add(Thread.ofVirtual().start(EventLoopGuardianTest::sleepOnTheLoop));
+            }
+            for (Thread sleeper : sleepers) {
+                sleeper.join();
+            }
+            Thread.sleep(BlockingCallReader.HOLD.toMillis() + 200);
+        }
+        assertThat(calls).as("%s", calls).isEmpty();
+    }
+
+    /**
+     * Makes the default scheduler start all its carriers before the guard is installed (the guard
+     * also picks up later ones, but only at its next look): as many virtual threads as it has
+     * carriers, each pinned at once, need a carrier each.
+     */
+    private static void startEveryCarrier() throws InterruptedException {
+        List<Thread> pinned = new ArrayList<>();
+        for (int i = 0; i < Runtime.getRuntime().availableProcessors(); i++) {
+            pinned.add(Thread.ofVirtual().start(() -> sleepNativelyOnAVirtualThread(50_000)));
+        }
+        for (Thread thread : pinned) {
+            thread.join();
+        }
+    }
+
+    private static final MethodHandle USLEEP = Linker.nativeLinker().downcallHandle(
+            Linker.nativeLinker().defaultLookup().find("usleep").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+
+    /** A native call pins a virtual thread: its carrier's kernel thread sleeps in clock_nanosleep. */
+    private static void sleepNativelyOnAVirtualThread(int micros) {
+        try {
+            int unused = (int) USLEEP.invokeExact(micros);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The VM's own waits: safepoints, and GCs the thread asks for itself (HotSpot's monitor waits). */
