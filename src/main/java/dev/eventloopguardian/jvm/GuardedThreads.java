@@ -7,7 +7,6 @@ import dev.eventloopguardian.perf.PerfException;
 import dev.eventloopguardian.sys.Linux;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
