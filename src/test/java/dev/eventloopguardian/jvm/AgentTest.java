@@ -52,16 +52,16 @@ class AgentTest {
                 }
 
                 static void blockTheLoop() {
-                    sleepThreeTimes();
+                    sleepSixTimes();
                 }
 
                 static void sleepOnTheWorker() {
-                    sleepThreeTimes();
+                    sleepSixTimes();
                 }
 
-                private static void sleepThreeTimes() {
+                private static void sleepSixTimes() {
                     try {
-                        for (int i = 0; i < 3; i++) {
+                        for (int i = 0; i < 6; i++) { // the agent looks for new threads every 50 ms: several are guarded, with an end
                             Thread.sleep(50);
                         }
                     } catch (InterruptedException e) {
