@@ -151,6 +151,9 @@ final class GuardCommand implements Callable<Integer> {
                 err.flush();
             });
         }
+        if (!report && !dryRun) {
+            guarded.prepareToExec();
+        }
         try (Guard guard = Guard.load(policy, policyOptions.btf)) {
             if (dryRun) {
                 guarded.rehearse(guard, allThreads);

@@ -74,6 +74,12 @@ final class GuardKeeper {
         }
     }
 
+    /** Checks what a keeper needs, as a dry run does, without starting one. */
+    static void rehearse() throws GuardException {
+        shell();
+        Linux.prepareSpawn();
+    }
+
     /**
      * Gets a keeper ready for this process: call it <em>before</em> the guard is armed. The keeper
      * is started from a thread of its own, and that thread must exist before the guard's event:
@@ -113,6 +119,7 @@ final class GuardKeeper {
     }
 
     private Void start() throws GuardException {
+        Linux.prepareSpawn(); // binding the downcall takes milliseconds: done while the guard is armed
         int fd;
         try {
             fd = eventFd.join();
@@ -132,7 +139,8 @@ final class GuardKeeper {
     private static void spawn(Path bash, String pid, String startTime, int eventFd) throws GuardException {
         int[] pipe = Linux.inheritablePipe();
         try {
-            int launcher = Linux.spawn(bash.toString(), List.of(NAME, "-c", SCRIPT, NAME, pid, startTime,
+            // -p: bash would otherwise run the file $BASH_ENV names, and functions the environment exports.
+            int launcher = Linux.spawn(bash.toString(), List.of(NAME, "-p", "-c", SCRIPT, NAME, pid, startTime,
                     Integer.toString(pipe[0]), "perf-event-fd=" + eventFd));
             // The launching shell forks the keeper and exits; reaping it here means COMMAND never
             // sees a child of ours, and its status says whether the fork went through.

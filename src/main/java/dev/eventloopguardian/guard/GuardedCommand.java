@@ -28,6 +28,7 @@ public final class GuardedCommand {
     private final Executable executable;
     private final List<String> argv;
     private final Optional<Linux.Account> runAs;
+    private GuardKeeper preparedKeeper;
 
     private GuardedCommand(Executable executable, List<String> argv, Optional<Linux.Account> runAs) {
         this.executable = executable;
@@ -108,13 +109,23 @@ public final class GuardedCommand {
     }
 
     /**
+     * Gets the keeper {@link #exec} will start ready now, while the guard still loads: its thread
+     * binds what it needs in the meantime. Call it before the guard is armed, on the exec path only.
+     */
+    public void prepareToExec() throws GuardException {
+        if (preparedKeeper == null) {
+            preparedKeeper = GuardKeeper.prepare();
+        }
+    }
+
+    /**
      * Arms {@code guard} on this thread, hands the guard to a {@link GuardKeeper} (still as
      * ourselves, so that a COMMAND run as another user cannot stop it), switches to the
      * {@code --user} account and execs. Returns only by throwing: exec failed, and COMMAND did
      * not run (a keeper already started leaves with this process).
      */
     public void exec(Guard guard, boolean allThreads) throws GuardException, Executable.NotRunnable {
-        GuardKeeper keeper = GuardKeeper.prepare();
+        GuardKeeper keeper = preparedKeeper != null ? preparedKeeper : GuardKeeper.prepare();
         PerfEvent event;
         try {
             event = guard.armCurrentThreadForExec(allThreads);
@@ -190,7 +201,7 @@ public final class GuardedCommand {
     public void rehearse(Guard guard, boolean allThreads) throws GuardException, Executable.NotRunnable {
         try (PerfEvent event = guard.armCurrentThreadForExec(allThreads)) {
             checkGuardable();
-            GuardKeeper.shell();
+            GuardKeeper.rehearse();
         }
     }
 

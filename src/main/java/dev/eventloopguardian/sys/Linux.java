@@ -18,6 +18,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -218,6 +219,14 @@ public final class Linux {
         } catch (Throwable t) {
             throw new AssertionError("posix_spawn downcall failed", t);
         }
+    }
+
+    /**
+     * Binds {@link #spawn}'s libc function now, so that a dry run, which the launcher's AOT cache
+     * is trained on, links it too: a cold downcall handle costs milliseconds at the real launch.
+     */
+    public static void prepareSpawn() {
+        Objects.requireNonNull(Spawn.POSIX_SPAWN);
     }
 
     /** Waits for child {@code pid} to end, reaps it, and returns its wait status. */

@@ -92,6 +92,17 @@ class GuardKeeperTest {
         }
     }
 
+    /** The keeper is a bash: it must not run what the user's environment asks every bash to run. */
+    @Test
+    void theKeeperRunsNoStartupFileFromTheEnvironment(@org.junit.jupiter.api.io.TempDir Path directory) throws Exception {
+        Path ran = directory.resolve("ran");
+        Path startup = Files.writeString(directory.resolve("bash_env.sh"), "echo \"$0\" >> " + ran + "\n");
+        Guardian.Result result = guardian().env("BASH_ENV", startup.toString())
+                .run("--allow", "clock_nanosleep", Python.executable(), "-c", "import time; time.sleep(0.05)");
+        assertThat(result.status()).as(result.toString()).isZero();
+        assertThat(ran).as("BASH_ENV must not run in the keeper").doesNotExist();
+    }
+
     /** The /proc directory of the keeper of {@code pid}, found by its command line. */
     private static Optional<Path> keeperOf(String pid) throws IOException {
         try (Stream<Path> processes = Files.list(Path.of("/proc"))) {
