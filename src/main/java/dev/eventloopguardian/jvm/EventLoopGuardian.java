@@ -98,6 +98,17 @@ public final class EventLoopGuardian implements AutoCloseable {
             return threadsMatching(thread -> pattern.matcher(thread.getName()).matches());
         }
 
+        /**
+         * Guards the event loops of every framework an {@link EventLoopThreads} on the class path
+         * knows (ours: Netty, Vert.x, Reactor's non-blocking threads), now and as they appear.
+         */
+        public Builder knownEventLoops() {
+            for (EventLoopThreads framework : java.util.ServiceLoader.load(EventLoopThreads.class)) {
+                threadsMatching(framework::isEventLoop);
+            }
+            return this;
+        }
+
         /** Guards every platform thread {@code selector} accepts, now and as they appear. */
         public Builder threadsMatching(Predicate<Thread> selector) {
             selectors.add(Objects.requireNonNull(selector));

@@ -1,0 +1,30 @@
+package dev.eventloopguardian.jvm;
+
+/**
+ * Tells the event-loop threads of one framework, for {@link EventLoopGuardian.Builder#knownEventLoops()}.
+ * Implementations are found with {@link java.util.ServiceLoader}
+ * ({@code META-INF/services/dev.eventloopguardian.jvm.EventLoopThreads}); ours know their framework by
+ * class names alone, so that no framework is needed at compile time or on the class path.
+ */
+public interface EventLoopThreads {
+    /** The framework, for messages: "Netty", "Vert.x", "Reactor". */
+    String framework();
+
+    /** Whether {@code thread} is one of the framework's event loops, which must never block. */
+    boolean isEventLoop(Thread thread);
+
+    /** Whether {@code type}, one of its superclasses or one of their interfaces is named {@code name}. */
+    static boolean isA(Class<?> type, String name) {
+        for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+            if (c.getName().equals(name)) {
+                return true;
+            }
+            for (Class<?> implemented : c.getInterfaces()) {
+                if (isA(implemented, name)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}
