@@ -100,11 +100,14 @@ public final class EventLoopGuardian implements AutoCloseable {
 
         /**
          * Guards the event loops of every framework an {@link EventLoopThreads} on the class path
-         * knows (ours: Netty, Vert.x, Reactor's non-blocking threads), now and as they appear.
+         * knows (ours: Netty, Vert.x, Reactor's non-blocking threads), now and as they appear, and
+         * allows the blocking each framework does by design in its own methods.
          */
         public Builder knownEventLoops() {
             for (EventLoopThreads framework : java.util.ServiceLoader.load(EventLoopThreads.class)) {
                 threadsMatching(framework::isEventLoop);
+                framework.blockingAllowedInside().forEach((className, methods) ->
+                        methods.forEach(method -> allowBlockingCallsInside(className, method)));
             }
             return this;
         }

@@ -1,5 +1,8 @@
 package dev.eventloopguardian.jvm;
 
+import java.util.Map;
+import java.util.Set;
+
 /**
  * Tells the event-loop threads of one framework, for {@link EventLoopGuardian.Builder#knownEventLoops()}.
  * Implementations are found with {@link java.util.ServiceLoader}
@@ -12,6 +15,17 @@ public interface EventLoopThreads {
 
     /** Whether {@code thread} is one of the framework's event loops, which must never block. */
     boolean isEventLoop(Thread thread);
+
+    /**
+     * Methods inside which the framework's own threads block by design (a timer's tick, a
+     * shutdown's quiet period, an idle executor's wait for a task), class name to method names:
+     * {@link EventLoopGuardian.Builder#knownEventLoops()} does not report calls with such a frame
+     * on their Java stack. The stack is taken when the call is read, within about 20 ms, so a
+     * shorter block in one of these may still be reported.
+     */
+    default Map<String, Set<String>> blockingAllowedInside() {
+        return Map.of();
+    }
 
     /** Whether {@code type}, one of its superclasses or one of their interfaces is named {@code name}. */
     static boolean isA(Class<?> type, String name) {
