@@ -10,9 +10,11 @@ import io.vertx.core.impl.VertxThread;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.ServiceLoader;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -82,6 +84,27 @@ class VertxEventLoopsTest {
     void theServiceLoaderFindsIt() {
         assertThat(ServiceLoader.load(EventLoopThreads.class).stream().map(provider -> provider.get().framework()))
                 .contains("Vert.x");
+    }
+
+    /**
+     * Vert.x 5 is a named module that does not export {@code io.vertx.core.impl}: there
+     * {@code isWorker()} cannot be called, and Netty's {@code permitBlockingCalls()} must tell.
+     * Its jars and Netty's and jackson-core go on the module path of a JVM of its own.
+     */
+    @Test
+    void onTheModulePathWhereVertxHidesItsThreadClassWorkersAreStillTold() throws Exception {
+        List<String> classPath = List.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator));
+        String modulePath = classPath.stream().filter(entry -> entry.matches(".*/(vertx-|netty-|jackson-core-)[^/]*\\.jar"))
+                .collect(Collectors.joining(java.io.File.pathSeparator));
+        String ours = classPath.stream().filter(entry -> !entry.endsWith(".jar")).collect(Collectors.joining(java.io.File.pathSeparator));
+        Process probe = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
+                "--module-path", modulePath, "--add-modules", "io.vertx.core",
+                "-cp", ours, VertxModulePathProbe.class.getName()).redirectErrorStream(true).start();
+        String output = new String(probe.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(probe.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(output).contains("vert.x in module io.vertx.core", "isWorker: refused",
+                "event loop vert.x-eventloop-thread-0: true", "event loop vert.x-worker-thread-0: false");
     }
 
     /** The thread that {@code submit} runs a task on. */
