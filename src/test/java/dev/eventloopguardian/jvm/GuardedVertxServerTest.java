@@ -319,7 +319,7 @@ class GuardedVertxServerTest {
 
     /**
      * A megabyte in 1 KB arrays, all reachable until the response: garbage, but no blocking. At
-     * about a thousand requests a second here, that is a young GC every 150 requests or so.
+     * 600 to 1,100 requests a second here, that was a young GC every 250 to 300 requests.
      */
     private String allocateInHandler() {
         List<byte[]> chunks = new ArrayList<>(1024);
