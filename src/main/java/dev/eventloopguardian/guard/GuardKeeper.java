@@ -41,8 +41,10 @@ final class GuardKeeper {
     // $1 COMMAND's pid, $2 its start time (field 22 of /proc/PID/stat), $3 the read end of a
     // pipe whose write end it also holds. The perf event is held by being open: its number is
     // passed only so that ps shows it. Fields after the ") " that ends the name start at field 3.
+    // It leaves COMMAND's working directory, which it would keep busy (an unmount) after COMMAND.
     private static final String SCRIPT = """
             exec </dev/null >/dev/null 2>&1
+            cd /
             trap '' HUP INT QUIT TERM USR1 USR2 ALRM TSTP TTIN TTOU PIPE WINCH
             while read -r stat <"/proc/$1/stat"; do
               fields=(${stat##*) })

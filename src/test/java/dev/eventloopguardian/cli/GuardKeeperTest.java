@@ -77,6 +77,8 @@ class GuardKeeperTest {
             assertThat(keeper).as("a keeper for pid " + pid).isPresent();
             List<String> held = descriptors(keeper.get());
             assertThat(held).as("the keeper's descriptors").contains("anon_inode:[perf_event]");
+            assertThat(Files.readSymbolicLink(keeper.get().resolve("cwd"))).as("the keeper keeps no directory busy")
+                    .isEqualTo(Path.of("/"));
             assertThat(held).as("the keeper holds no stdio of COMMAND's").allMatch(target ->
                     target.equals("/dev/null") || target.equals("anon_inode:[perf_event]") || target.startsWith("pipe:"));
 
