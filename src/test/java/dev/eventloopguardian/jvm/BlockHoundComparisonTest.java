@@ -79,15 +79,37 @@ class BlockHoundComparisonTest {
         assertThat(blockHound).as("BlockHound 1.0.13, as measured").containsExactlyEntriesOf(blockHoundMeasured);
     }
 
-    /** Runs the scenarios in a fresh JVM under one tool; its lines are echoed for the record. */
-    private static Map<String, Outcome> run(String mode, List<String> jvmFlags) throws IOException, InterruptedException {
+    /**
+     * The "setup needed" row, measured too: without {@code -XX:+AllowRedefinitionToAddDeleteMethods}
+     * BlockHound's {@code install()} throws, naming the flag, and nothing is checked. (Without
+     * {@code -XX:+EnableDynamicAgentLoading} it installs, with JDK 21+'s warning about an agent
+     * loaded at run time; the guardian needs neither, and {@code --enable-native-access} only
+     * silences JDK 25's restricted-method warning.)
+     */
+    @Test
+    void blockHoundWithoutItsRedefinitionFlagRefusesToInstall() throws Exception {
+        Process child = startScenarios("blockhound", List.of());
+        String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(child.waitFor(120, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(child.exitValue()).as(output).isNotZero();
+        assertThat(output).contains("IllegalStateException: The instrumentation have failed.",
+                "You need to add '-XX:+AllowRedefinitionToAddDeleteMethods' JVM flag.").doesNotContain("result ");
+    }
+
+    private static Process startScenarios(String mode, List<String> jvmFlags) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElseThrow());
-        command.add("--enable-native-access=ALL-UNNAMED"); // the FFM usleep, and the guardian itself
+        command.add("--enable-native-access=ALL-UNNAMED"); // the scenarios' FFM usleep, and the guardian's own downcalls
         command.addAll(jvmFlags);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), BlockingScenariosUnderOneTool.class.getName(),
                 mode, buildDirectory().toString()));
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        return new ProcessBuilder(command).redirectErrorStream(true).start();
+    }
+
+    /** Runs the scenarios in a fresh JVM under one tool; its lines are echoed for the record. */
+    private static Map<String, Outcome> run(String mode, List<String> jvmFlags) throws IOException, InterruptedException {
+        Process child = startScenarios(mode, jvmFlags);
         String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(child.waitFor(120, TimeUnit.SECONDS)).as("%s run ended", mode).isTrue();
         output.lines().forEach(line -> System.out.println(mode + ": " + line));
