@@ -67,6 +67,7 @@ class BlockHoundComparisonTest {
     void theSameScenariosOnAVertxEventLoopUnderBlockHoundAndUnderTheGuardian() throws Exception {
         Map<String, Outcome> blockHound = run("blockhound", BLOCKHOUND_FLAGS);
         Map<String, Outcome> guardian = run("guardian", List.of());
+        assertThat(blockHound.keySet()).as("scenarios run under each tool").containsExactlyElementsOf(guardian.keySet());
         printTable(blockHound, guardian);
 
         Map<String, Outcome> guardianMeasured = new LinkedHashMap<>();
