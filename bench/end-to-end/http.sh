@@ -54,15 +54,21 @@ blockhound_version=$(sed -n 's:.*<blockhound.version>\(.*\)</blockhound.version>
 # dies of the guard's SIGABRT leaves neither a core (ulimit -c 0 below) nor hs_err in the tree.
 jvm=("$java" -Xms1g -Xmx1g -XX:ErrorFile="$out/hs_err_%p.log" -jar "$jar" --event-loops "$event_loops")
 guard=(./eventloop-guardian --all-threads --threads 'vert.x-eventloo*')
+# The product jar as a Java agent, guarding only the event loops (by Java name), in-process: it
+# classifies Java-level waits, and futex sleeps of the JVM's other threads cost nothing.
+agent_jar=$(./eventloop-guardian agent-path)
+agent_threads='threads=vert\.x-eventloop-thread-.*'
+agent_flags=(--enable-native-access=ALL-UNNAMED "-javaagent:$agent_jar=$agent_threads")
 # BlockHound redefines native JDK methods (Thread.sleep's sleepNanos0...), which JDK 13+ allows
 # only with this flag, and attaches its agent at run time, which JDK 21+ warns about without
 # the second.
 blockhound_flags=(-XX:+AllowRedefinitionToAddDeleteMethods -XX:+EnableDynamicAgentLoading)
 
-configs=(unguarded guarded blockhound)
+configs=(unguarded guarded agent blockhound)
 declare -A label=(
   [unguarded]="unguarded"
   [guarded]="guarded by eventloop-guardian"
+  [agent]="eventloop-guardian's Java agent"
   [blockhound]="BlockHound $blockhound_version"
 )
 # server_command CONFIG: sets server_cmd to the command that runs the server in CONFIG.
@@ -70,6 +76,7 @@ server_command() {
   case $1 in
     unguarded) server_cmd=("${jvm[@]}") ;;
     guarded) server_cmd=("${guard[@]}" "${jvm[@]}") ;;
+    agent) server_cmd=("${jvm[0]}" "${agent_flags[@]}" "${jvm[@]:1}") ;;
     blockhound) server_cmd=("${jvm[0]}" "${blockhound_flags[@]}" "${jvm[@]:1}" --blockhound) ;;
   esac
 }
@@ -184,6 +191,17 @@ else
   guard_status=0
   stop_server || guard_status=$?
 fi
+
+# The agent, writing JSON lines: /sleep must be reported as a Java-level sleep, /read as a read.
+agent_check=("${jvm[0]}" --enable-native-access=ALL-UNNAMED
+  "-javaagent:$agent_jar=$agent_threads,format=json,output=$out/check-agent.json" "${jvm[@]:1}")
+start_server "$out/check-agent.log" "${agent_check[@]}" || { cat "$out/check-agent.log" >&2; exit 1; }
+get /sleep >/dev/null
+get /read >/dev/null
+sleep 1.5
+stop_server || true
+agent_sleeps=$(cat "$out/check-agent.json" 2>/dev/null | grep -c '"kind":"sleep"' || true)
+agent_reads=$(cat "$out/check-agent.json" 2>/dev/null | grep -c '"syscall":"read"' || true)
 
 # BlockHound: may not start at all on this JDK, in which case the section says why.
 blockhound_error=""
@@ -365,7 +383,7 @@ range() { awk -v m="$1" -v l="$2" -v h="$3" -v u="${4:-}" -v f="${5:-%.0f}" 'BEG
   echo
   echo "| configuration | command |"
   echo "|---|---|"
-  for config in unguarded guarded blockhound; do
+  for config in unguarded guarded agent blockhound; do
     server_command "$config"
     echo "| ${label[$config]} | \`${server_cmd[*]}\` |"
   done | sed "s#$java_home#\$JAVA_HOME#g; s#-XX:ErrorFile=[^ ]* ##; s#vert\.x-eventloo\*#'vert.x-eventloo*'#"
@@ -385,6 +403,8 @@ range() { awk -v m="$1" -v l="$2" -v h="$3" -v u="${4:-}" -v f="${5:-%.0f}" 'BEG
   echo -n "- Guard as benchmarked (SIGABRT): \`/sleep\` answered ${guard_sleep%% *}"
   [[ ${guard_sleep%% *} == 200 ]] && echo -n " (\`Thread.sleep\` waits in \`futex\`, which the default policy allows)"
   echo "; \`/read\` answered ${guard_read%% *} and the server's exit status was $guard_status$([[ $guard_status == 134 ]] && echo ' (SIGABRT)' || true)."
+  echo "- The agent (\`$agent_threads\`, JSON lines): \`/sleep\` was reported as $agent_sleeps"
+  echo "  Java-level sleep(s) with its Java stack, \`/read\` as $agent_reads \`read\`(s); the server keeps serving."
   if [[ -z $blockhound_error ]]; then
     echo "- BlockHound, with the event-loop threads as its non-blocking threads: \`/sleep\` answered"
     echo -n "  \`$blockhound_sleep\`; \`/read\` answered \`$blockhound_read\`"
