@@ -157,19 +157,4 @@ public final class HotSpotLayout {
     public long javaThreadSize() {
         return javaThreadSize;
     }
-
-    /** Byte offset of {@code OSThread::_state} in an {@code OSThread}. */
-    public long stateOffset() {
-        return stateOffset;
-    }
-
-    /** Byte offset of {@code OSThread::_thread_id} (the kernel tid) in an {@code OSThread}. */
-    public long threadIdOffset() {
-        return threadIdOffset;
-    }
-
-    /** Byte offset of {@code Thread::_osthread} in a {@code JavaThread}. */
-    public long osThreadOffset() {
-        return osThreadOffset;
-    }
 }
