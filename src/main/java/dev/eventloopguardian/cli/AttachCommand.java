@@ -64,7 +64,9 @@ final class AttachCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         try {
-            Policy policy = policy();
+            reportOptions.requireReport(true);
+            JvmAgent jvmAgent = reportOptions.jvmAgent(pid > 0 && JvmAgent.isJvm(pid), policyOptions.threads, quiet, err);
+            Policy policy = policyOptions.policy(true, jvmAgent);
             if (pid <= 0) {
                 throw new UsageException("--pid " + pid + ": a process id is a positive number (see pgrep, pidof)");
             }
@@ -74,7 +76,7 @@ final class AttachCommand implements Callable<Integer> {
             AttachedProcess.requireAttachable(pid);
             GuardProgram.validate(policy, SyscallTable.of(Arch.current()));
             try (Guard guard = Guard.load(policy, policyOptions.btf)) {
-                return reportOptions.run(err, settings -> AttachSession.run(guard, pid, settings, quiet));
+                return reportOptions.run(err, settings -> AttachSession.run(guard, pid, settings, quiet, jvmAgent));
             }
         } catch (Exception e) {
             return Failures.report(e, err);

@@ -3,6 +3,8 @@ package dev.eventloopguardian.cli;
 import dev.eventloopguardian.guard.AttachedProcess;
 import dev.eventloopguardian.guard.Guard;
 import dev.eventloopguardian.guard.GuardException;
+import dev.eventloopguardian.jvm.JvmLinks;
+import dev.eventloopguardian.report.JavaContexts;
 import dev.eventloopguardian.report.ReportSettings;
 import dev.eventloopguardian.report.Reporter;
 
@@ -25,16 +27,22 @@ final class AttachSession {
      * Reports on {@code pid} as {@code settings} say; returns 0 once detached, or
      * {@link ExitCodes#REPORT_INCOMPLETE} when the report could not be written in full.
      */
-    static int run(Guard guard, int pid, ReportSettings settings, boolean quiet) throws GuardException {
+    static int run(Guard guard, int pid, ReportSettings settings, boolean quiet, JvmAgent jvmAgent) throws GuardException {
         PrintWriter notes = settings.notes();
         // Taken before attaching, so that a pid reused after the process exits is not taken for it.
         Optional<ProcessHandle> target = ProcessHandle.of(pid);
-        try (Reporter reporter = Reporter.open(guard, settings); StopSignals stop = StopSignals.install()) {
+        Optional<JvmLinks> jvm = JvmAgent.isJvm(pid) ? jvmAgent.listen(guard, linking -> linking == pid, notes) : Optional.empty();
+        try (JvmLinks links = jvm.orElse(null);
+             Reporter reporter = Reporter.open(guard, settings, jvm.map(JavaContexts.class::cast).orElse(JavaContexts.NONE));
+             StopSignals stop = StopSignals.install()) {
             try (AttachedProcess attached = guard.attachToProcess(pid)) {
                 if (!quiet) {
                     notes.printf("eventloop-guardian: attached to pid %d (%s), %d threads and those it creates; "
                             + "Ctrl-C detaches%n", pid, name(pid), attached.threads());
                     notes.flush();
+                }
+                if (links != null) {
+                    JvmAgent.loadInto(pid, links, notes);
                 }
                 reporter.reportWhile(() -> !stop.received() && target.map(ProcessHandle::isAlive).orElse(false));
             }

@@ -124,7 +124,9 @@ final class GuardCommand implements Callable<Integer> {
     }
 
     private int guard(PrintWriter err, PrintWriter out) throws Exception {
-        Policy policy = policy();
+        reportOptions.requireReport(report);
+        JvmAgent jvmAgent = reportOptions.jvmAgent(report && !command.isEmpty() && !dryRun, policyOptions.threads, quiet, err);
+        Policy policy = policyOptions.policy(report, jvmAgent);
         SyscallTable table = SyscallTable.of(Arch.current());
         GuardProgram.validate(policy, table);
         if (printPolicy) {
@@ -162,7 +164,7 @@ final class GuardCommand implements Callable<Integer> {
                 return 0;
             }
             if (report) {
-                return reportOptions.run(err, settings -> ReportSession.run(guard, guarded, allThreads, settings));
+                return reportOptions.run(err, settings -> ReportSession.run(guard, guarded, allThreads, settings, jvmAgent));
             }
             guarded.exec(guard, allThreads);
             throw new AssertionError("exec returned");

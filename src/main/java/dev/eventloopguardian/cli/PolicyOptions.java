@@ -49,7 +49,13 @@ final class PolicyOptions {
 
     /** The policy these options describe; one that reports sends no signal unless --signal asks. */
     Policy policy(boolean report) throws UsageException {
+        return policy(report, JvmAgent.off());
+    }
+
+    /** The same, counting the Java-level waits of the JVM threads the agent registers when it is on. */
+    Policy policy(boolean report, JvmAgent jvmAgent) throws UsageException {
         Policy.Builder builder = Policy.builder();
+        jvmAgent.states().ifPresent(builder::countJavaWaits);
         if (noDefaults) {
             builder.noDefaults();
         }

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /** How a report is written: shared by the guard command's --report and attach. */
@@ -33,6 +34,20 @@ final class ReportOptions {
     @Option(names = "--folded", paramLabel = "FILE",
             description = "At the end, write the stacks folded for flame graphs (flamegraph.pl, speedscope).")
     Path folded;
+
+    @Option(names = "--no-jvm-agent",
+            description = "Do not load the Java agent into JVMs: by default each JVM COMMAND starts (through "
+                    + "JAVA_TOOL_OPTIONS) or that attach targets (through the Attach API) gets it, so that its Java-level "
+                    + "waits (sleep, park, wait, a contended monitor) are reported and every event carries its Java stack.")
+    boolean noJvmAgent;
+
+    /**
+     * The Java agent as these options ask, for a session that reports: on unless
+     * {@code --no-jvm-agent}, matching threads as {@code threadGlobs} do.
+     */
+    JvmAgent jvmAgent(boolean report, List<String> threadGlobs, boolean quiet, PrintWriter notes) {
+        return report && !noJvmAgent ? JvmAgent.on(threadGlobs, quiet, notes) : JvmAgent.off();
+    }
 
     /** A session that reads the settings while the files it opened stay open. */
     @FunctionalInterface

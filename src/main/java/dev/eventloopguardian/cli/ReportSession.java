@@ -3,7 +3,9 @@ package dev.eventloopguardian.cli;
 import dev.eventloopguardian.guard.Guard;
 import dev.eventloopguardian.guard.GuardException;
 import dev.eventloopguardian.guard.GuardedCommand;
+import dev.eventloopguardian.jvm.JvmLinks;
 import dev.eventloopguardian.perf.PerfEvent;
+import dev.eventloopguardian.report.JavaContexts;
 import dev.eventloopguardian.report.ReportSettings;
 import dev.eventloopguardian.report.Reporter;
 import dev.eventloopguardian.sys.Executable;
@@ -15,6 +17,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Runs COMMAND as our child with the guard reporting, and prints what it reports until the
@@ -36,7 +40,7 @@ final class ReportSession {
      * in full. Once COMMAND runs, nothing here stops it: not a report that cannot be written,
      * not a failure of ours.
      */
-    static int run(Guard guard, GuardedCommand command, boolean allThreads, ReportSettings settings)
+    static int run(Guard guard, GuardedCommand command, boolean allThreads, ReportSettings settings, JvmAgent jvmAgent)
             throws GuardException, Executable.NotRunnable, IOException, InterruptedException {
         command.checkGuardable();
         List<String> stub = new ArrayList<>();
@@ -45,10 +49,18 @@ final class ReportSession {
         }
         stub.addAll(List.of("/bin/sh", "-c", "kill -STOP $$ && exec \"$@\"", "eventloop-guardian", command.path().toString()));
         stub.addAll(command.arguments());
-        try (Reporter reporter = Reporter.open(guard, settings)) {
+        AtomicLong commandPid = new AtomicLong(-1);
+        Optional<JvmLinks> jvms = jvmAgent.listen(guard, pid -> isWithinTree(pid, commandPid.get()), settings.notes());
+        try (JvmLinks links = jvms.orElse(null);
+             Reporter reporter = Reporter.open(guard, settings, jvms.map(JavaContexts.class::cast).orElse(JavaContexts.NONE))) {
             ProcessBuilder launcher = new ProcessBuilder(stub).inheritIO();
             launcher.environment().putAll(command.userEnvironment());
+            if (links != null) {
+                launcher.environment().putAll(jvmAgent.environmentFor(links, launcher.environment(), command.runAs(),
+                        settings.notes()));
+            }
             Process child = launcher.start();
+            commandPid.set(child.pid());
             PerfEvent event;
             try {
                 awaitStopped(child);
@@ -77,6 +89,16 @@ final class ReportSession {
             int status = child.waitFor();
             return status == 0 && !complete ? ExitCodes.REPORT_INCOMPLETE : status;
         }
+    }
+
+    /** Whether {@code pid} is {@code root} or one of its descendants: a JVM of COMMAND's. */
+    private static boolean isWithinTree(int pid, long root) {
+        for (Optional<ProcessHandle> process = ProcessHandle.of(pid); process.isPresent(); process = process.get().parent()) {
+            if (process.get().pid() == root) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

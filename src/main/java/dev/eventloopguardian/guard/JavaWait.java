@@ -13,7 +13,7 @@ public enum JavaWait {
     /** The number in an event: 1 and up; {@link #NONE} for a sleep that is no Java-level wait. */
     public static final int NONE = -1;
 
-    int code() {
+    public int code() {
         return ordinal() + 1;
     }
 

@@ -49,6 +49,8 @@ public final class Agent {
 
     /** The guardian this JVM's agent installed: loads after the first are ignored. */
     private static EventLoopGuardian installed;
+    /** This JVM's link to the command line that guards it, when it loaded the agent. */
+    private static GuardianLink linked;
 
     private Agent() {
     }
@@ -77,6 +79,9 @@ public final class Agent {
 
     /** Installs the guardian the options ask for; empty when it is in place. */
     static synchronized Optional<Failure> start(String arguments) {
+        if (arguments != null && arguments.startsWith(LinkProtocol.LINK_OPTION)) {
+            return link(Path.of(arguments.substring(LinkProtocol.LINK_OPTION.length())));
+        }
         if (installed != null) {
             System.err.println(PREFIX + "this JVM is guarded already; this load (" + arguments + ") is ignored");
             return Optional.empty();
@@ -110,6 +115,28 @@ public final class Agent {
             closeQuietly(out, options);
         }));
         return Optional.empty();
+    }
+
+    /**
+     * Links this JVM to the eventloop-guardian command line that loaded the agent (through
+     * JAVA_TOOL_OPTIONS, or the Attach API), which guards it. A later link, after the command line
+     * detached, replaces an ended one.
+     */
+    private static Optional<Failure> link(Path socket) {
+        if (linked != null && !linked.isClosed()) {
+            System.err.println(PREFIX + "this JVM is linked to eventloop-guardian already; this load is ignored");
+            return Optional.empty();
+        }
+        try {
+            linked = GuardianLink.connect(socket);
+            return Optional.empty();
+        } catch (IOException e) {
+            return Optional.of(new Failure("cannot reach eventloop-guardian at " + socket + ": " + IoReason.of(e)
+                    + "; it guards this JVM without Java stacks and Java-level waits", 69));
+        } catch (GuardianException e) {
+            return Optional.of(new Failure(e.getMessage() + "; eventloop-guardian guards this JVM without Java stacks and "
+                    + "Java-level waits", 69));
+        }
     }
 
     private static EventLoopGuardian install(AgentOptions options, Writer out) {

@@ -19,13 +19,16 @@ import java.util.OptionalLong;
  * @param syscall       the system call it slept in, as the kernel's tables name it ({@code futex} for a
  *                      Java-level wait)
  * @param arguments     the system call's six arguments
- * @param javaStack     the thread's Java stack, taken while it was blocked, innermost frame first; empty
- *                      when the thread had moved on before it could be taken
+ * @param javaStack     the thread's Java stack, innermost frame first, taken when the call was read
+ *                      (within milliseconds); empty when the thread had ended
+ * @param javaStackAfterWake whether {@code javaStack} was taken after the thread woke: it shows where the
+ *                      thread went next (often the same code, for a call repeated in a loop), not where it
+ *                      blocked; false when it was taken while the thread still slept in this call
  * @param blockedNanos  how long it was off the CPU; empty when it had not woken yet when this was reported
  */
 public record BlockingCall(java.time.Instant time, String threadName, long javaThreadId, boolean virtualThread, int tid,
                            Kind kind, String syscall, long[] arguments, List<StackTraceElement> javaStack,
-                           OptionalLong blockedNanos) {
+                           boolean javaStackAfterWake, OptionalLong blockedNanos) {
     /** What kind of blocking a call was. */
     public enum Kind {
         /** {@link Thread#sleep}. */
@@ -57,7 +60,7 @@ public record BlockingCall(java.time.Instant time, String threadName, long javaT
     /** One line for a log: who blocked, how, how long, and in which frame. */
     @Override
     public String toString() {
-        String where = javaStack.isEmpty() ? "" : " at " + javaStack.getFirst();
+        String where = javaStack.isEmpty() ? "" : (javaStackAfterWake ? ", next at " : " at ") + javaStack.getFirst();
         String length = blockedNanos.isPresent() ? " for " + blockedNanos.getAsLong() / 1_000 + " us" : ", still blocked";
         return "blocking call on " + threadName + " (tid " + tid + "): " + kind.name().toLowerCase(java.util.Locale.ROOT)
                 + " in " + syscall + length + where;

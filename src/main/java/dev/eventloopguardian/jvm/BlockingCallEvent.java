@@ -46,4 +46,8 @@ final class BlockingCallEvent extends Event {
     @Label("Java Stack")
     @Description("The blocked thread's Java stack, taken while it was blocked, innermost frame first")
     String javaStack;
+
+    @Label("Java Stack Taken After Wake")
+    @Description("The stack was taken after the thread woke: it shows where the thread went next, not where it blocked")
+    boolean javaStackAfterWake;
 }

@@ -9,14 +9,9 @@ import dev.eventloopguardian.guard.SyscallTable;
 import dev.eventloopguardian.guard.ThreadSwitches;
 import dev.eventloopguardian.sys.Arch;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadInfo;
-import java.lang.management.ThreadMXBean;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -44,7 +39,6 @@ final class BlockingCallReader implements AutoCloseable {
     private final Threads threads;
     private final Consumer<BlockingCall> next;
     private final SyscallTable syscalls = SyscallTable.of(Arch.current());
-    private final ThreadMXBean management = ManagementFactory.getThreadMXBean();
     private final Map<Integer, Pending> pending = new LinkedHashMap<>();
     private final Thread reader;
     private volatile boolean stopping;
@@ -91,55 +85,17 @@ final class BlockingCallReader implements AutoCloseable {
         }
         BlockingCall.Kind kind = event.javaWait().map(wait -> BlockingCall.Kind.valueOf(wait.name()))
                 .orElse(BlockingCall.Kind.SYSCALL);
-        Optional<Blocker> blocker = whoBlocked(event, guarded.get(), kind);
+        Optional<Blocker> blocker = Blocker.of(guarded.get(), kind, () -> ThreadSwitches.stillInTheSleepOf(event), event.thread());
         if (blocker.isEmpty()) {
             return;
         }
         String syscall = syscalls.name((int) event.syscall()).orElse("syscall " + event.syscall());
         BlockingCall call = new BlockingCall(event.wallTime(), blocker.get().name(), blocker.get().javaId(), blocker.get().virtual(),
-                event.tid(), kind, syscall, event.arguments(), blocker.get().stack(), OptionalLong.empty());
+                event.tid(), kind, syscall, event.arguments(), blocker.get().stack(), blocker.get().afterWake(), OptionalLong.empty());
         Pending earlier = pending.put(event.tid(), new Pending(call, event.monotonicNanos(), System.nanoTime() + HOLD.toNanos()));
         if (earlier != null) {
             pass(earlier.call(), OptionalLong.empty()); // its end was lost (the ring buffer was full)
         }
-    }
-
-    /** The Java thread a sleep is blamed on, with its stack. */
-    private record Blocker(String name, long javaId, boolean virtual, List<StackTraceElement> stack) {
-    }
-
-    /**
-     * Who made the guarded thread sleep: the thread itself, or the virtual thread it was carrying.
-     * Empty for a carrier's wait that no virtual thread is known to have caused: a carrier waits
-     * for work between virtual threads, as an event loop waits in epoll.
-     */
-    private Optional<Blocker> whoBlocked(BlockingEvent event, Thread thread, BlockingCall.Kind kind) {
-        long javaId = thread.threadId();
-        ThreadInfo info = management.getThreadInfo(javaId, Integer.MAX_VALUE);
-        List<StackTraceElement> stack = info == null ? List.of() : Arrays.asList(info.getStackTrace());
-        String name = info == null ? event.thread() : info.getThreadName();
-        if (VirtualThreadCarriers.isCarrying(stack)) {
-            Optional<VirtualThreadCarriers.Mounted> mounted = mountedThroughoutTheSleep(event, javaId);
-            if (mounted.isPresent()) {
-                long virtualId = mounted.get().virtualThreadId();
-                return Optional.of(new Blocker("virtual thread #" + virtualId + " on " + name, virtualId, true, mounted.get().stack()));
-            }
-        }
-        if (kind != BlockingCall.Kind.SYSCALL && VirtualThreadCarriers.isCarrier(thread)) {
-            return Optional.empty();
-        }
-        return Optional.of(new Blocker(name, javaId, false, stack));
-    }
-
-    /**
-     * The virtual thread mounted on a carrier when it went to sleep. A thread dump shows the one
-     * mounted now; a virtual thread leaves its carrier only while the carrier runs, so when the
-     * kernel says the carrier has not run since its switch-out, checked after the dump, the one in
-     * the dump is the one that blocked it. Otherwise nothing is claimed.
-     */
-    private static Optional<VirtualThreadCarriers.Mounted> mountedThroughoutTheSleep(BlockingEvent event, long carrierJavaId) {
-        Optional<VirtualThreadCarriers.Mounted> mounted = VirtualThreadCarriers.mountedOn(carrierJavaId);
-        return ThreadSwitches.stillInTheSleepOf(event) ? mounted : Optional.empty();
     }
 
     private void passOverdue(long now) {
@@ -154,7 +110,7 @@ final class BlockingCallReader implements AutoCloseable {
 
     private void pass(BlockingCall call, OptionalLong blockedNanos) {
         next.accept(new BlockingCall(call.time(), call.threadName(), call.javaThreadId(), call.virtualThread(), call.tid(), call.kind(),
-                call.syscall(), call.arguments(), call.javaStack(), blockedNanos));
+                call.syscall(), call.arguments(), call.javaStack(), call.javaStackAfterWake(), blockedNanos));
     }
 
     /** Stops reading, passes on what is held, and waits for the reading thread to end. */

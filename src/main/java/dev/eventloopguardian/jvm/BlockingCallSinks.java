@@ -33,6 +33,7 @@ public final class BlockingCallSinks {
             event.syscall = call.syscall();
             event.blocked = call.blockedNanos().orElse(-1);
             event.javaStack = call.javaStack().stream().map(StackTraceElement::toString).collect(Collectors.joining("\n"));
+            event.javaStackAfterWake = call.javaStackAfterWake();
             event.commit();
         };
     }
@@ -100,6 +101,7 @@ public final class BlockingCallSinks {
                         json.writeString(frame.toString());
                     }
                     json.writeEndArray();
+                    json.writeBooleanField("java_stack_after_wake", call.javaStackAfterWake());
                     json.writeEndObject();
                     json.writeRaw('\n');
                     json.flush();

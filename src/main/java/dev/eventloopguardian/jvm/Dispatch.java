@@ -61,8 +61,7 @@ final class Dispatch implements Consumer<BlockingCall> {
     }
 
     private boolean exempt(BlockingCall call) {
-        return call.javaStack().stream().anyMatch(frame -> exemptions.stream().anyMatch(exempt ->
-                exempt.getClassName().equals(frame.getClassName()) && exempt.getMethodName().equals(frame.getMethodName())));
+        return Blocker.isInside(call.javaStack(), exemptions);
     }
 
     /**

@@ -206,7 +206,7 @@ public final class EventLoopGuardian implements AutoCloseable {
             } catch (UnknownSyscallException e) {
                 throw new IllegalArgumentException(e.getMessage(), e);
             }
-            GuardedThreads guarded = new GuardedThreads(guard, hotSpot, selectors, watchInterval);
+            GuardedThreads guarded = new GuardedThreads(new GuardBinding(guard, hotSpot), selectors, watchInterval);
             Dispatch dispatch = new Dispatch(guarded, List.copyOf(callbacks), List.copyOf(exemptions), abort);
             BlockingCallReader reader;
             try {

@@ -1,9 +1,5 @@
 package dev.eventloopguardian.jvm;
 
-import dev.eventloopguardian.guard.Guard;
-import dev.eventloopguardian.guard.GuardException;
-import dev.eventloopguardian.perf.PerfEvent;
-import dev.eventloopguardian.perf.PerfException;
 import dev.eventloopguardian.sys.Linux;
 
 import java.time.Duration;
@@ -19,19 +15,33 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
 /**
- * The threads of this JVM a guard is attached to: one perf event each, opened on the thread's
- * tid, and its HotSpot wait state registered with the guard so that its futex sleeps can be
- * classified. Threads that selectors accept are picked up as they appear, by a look every
- * watch interval (a second unless the builder says otherwise), and dropped when they end.
+ * The threads of this JVM a guard is attached to, each through a {@link Binding}: in this JVM's
+ * own guard ({@link GuardBinding}), or in the command line's that loaded the agent. Threads that
+ * selectors accept are picked up as they appear, by a look every watch interval (a second unless
+ * the builder says otherwise), and dropped when they end.
  */
 final class GuardedThreads implements AutoCloseable {
     static final Duration WATCH_INTERVAL = Duration.ofSeconds(1);
 
-    private record Guarded(Thread thread, PerfEvent event) {
+    /** How a thread is put under a guard, and taken out again. */
+    interface Binding extends AutoCloseable {
+        /**
+         * Guards {@code thread}, whose kernel id is {@code tid}; what it returns undoes that, and
+         * says nothing when it cannot (the thread has ended, the guard is gone).
+         *
+         * @throws GuardianException when it cannot be guarded (it ended, or the guard refused)
+         */
+        Runnable bind(Thread thread, int tid);
+
+        /** Releases the guard itself, once every thread is unbound. */
+        @Override
+        void close();
     }
 
-    private final Guard guard;
-    private final HotSpotThreads hotSpot;
+    private record Guarded(Thread thread, Runnable unbind) {
+    }
+
+    private final Binding binding;
     private final List<Predicate<Thread>> selectors;
     private final Duration watchInterval;
     private final Map<Integer, Guarded> byTid = new ConcurrentHashMap<>();
@@ -44,9 +54,8 @@ final class GuardedThreads implements AutoCloseable {
     private volatile Thread watcher;
     private volatile boolean closed;
 
-    GuardedThreads(Guard guard, HotSpotThreads hotSpot, List<Predicate<Thread>> selectors, Duration watchInterval) {
-        this.guard = guard;
-        this.hotSpot = hotSpot;
+    GuardedThreads(Binding binding, List<Predicate<Thread>> selectors, Duration watchInterval) {
+        this.binding = binding;
         this.selectors = List.copyOf(selectors);
         this.watchInterval = watchInterval;
     }
@@ -85,20 +94,7 @@ final class GuardedThreads implements AutoCloseable {
             if (closed || byTid.containsKey(tid)) {
                 return;
             }
-            PerfEvent event = null;
-            try {
-                // Registered before the event runs: its first futex sleep is classified already.
-                guard.watchJavaThread(tid, hotSpot.waitsOf(tid));
-                event = PerfEvent.contextSwitches(tid, PerfEvent.Options.live(false));
-                event.attach(guard.programFd());
-                event.enable();
-                byTid.put(tid, new Guarded(thread, event));
-            } catch (GuardException | PerfException e) {
-                if (event != null) {
-                    event.close();
-                }
-                throw new GuardianException("cannot guard " + thread + " (tid " + tid + "): " + e.getMessage(), e);
-            }
+            byTid.put(tid, new Guarded(thread, binding.bind(thread, tid)));
         }
     }
 
@@ -148,7 +144,7 @@ final class GuardedThreads implements AutoCloseable {
     }
 
     /** Every live platform thread, from the root thread group: no safepoint, unlike Thread.getAllStackTraces. */
-    private static List<Thread> platformThreads() {
+    static List<Thread> platformThreads() {
         ThreadGroup root = Thread.currentThread().getThreadGroup();
         while (root.getParent() != null) {
             root = root.getParent();
@@ -163,12 +159,7 @@ final class GuardedThreads implements AutoCloseable {
         synchronized (attaching) {
             Guarded guarded = byTid.remove(tid);
             if (guarded != null) {
-                guarded.event().close();
-                try {
-                    guard.forgetJavaThread(tid);
-                } catch (GuardException e) {
-                    // The entry stays until the map is closed; a new thread with this tid is registered over it.
-                }
+                guarded.unbind().run();
             }
         }
     }
@@ -191,9 +182,9 @@ final class GuardedThreads implements AutoCloseable {
             }
         }
         synchronized (attaching) {
-            byTid.values().forEach(guarded -> guarded.event().close());
+            byTid.values().forEach(guarded -> guarded.unbind().run());
             byTid.clear();
         }
-        guard.close();
+        binding.close();
     }
 }

@@ -89,7 +89,12 @@ public final class HotSpotLayout {
     public Map<Integer, JavaThreadAt> javaThreads() {
         for (int attempt = 0; attempt < WALK_ATTEMPTS; attempt++) {
             long list = NativeMemory.readLong(javaThreadListAddress);
-            Map<Integer, JavaThreadAt> threads = walk(list);
+            Map<Integer, JavaThreadAt> threads;
+            try {
+                threads = walk(list);
+            } catch (IllegalStateException stale) {
+                continue; // the list was freed under us and its memory reused or unmapped
+            }
             if (NativeMemory.readLong(javaThreadListAddress) == list) {
                 return threads;
             }

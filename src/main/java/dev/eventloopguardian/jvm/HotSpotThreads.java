@@ -54,6 +54,11 @@ final class HotSpotThreads {
     }
 
     JavaWaitStates javaWaitStates() {
+        return javaWaitStates(layout);
+    }
+
+    /** How the JVM {@code layout} describes numbers the wait states the guard program tells apart. */
+    static JavaWaitStates javaWaitStates(HotSpotLayout layout) {
         return new JavaWaitStates(layout.stateValue(OsThreadState.MONITOR_WAIT), layout.stateValue(OsThreadState.CONDVAR_WAIT),
                 layout.stateValue(OsThreadState.OBJECT_WAIT));
     }

@@ -1,5 +1,9 @@
 package dev.eventloopguardian.jvm;
 
+import dev.eventloopguardian.sys.Linux;
+import dev.eventloopguardian.sys.SyscallException;
+
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 
@@ -9,23 +13,30 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
  * Reads this process's own memory at raw addresses: HotSpot's tables and structures, which
- * libjvm publishes only as addresses. The one place that turns an address into a
- * {@link MemorySegment} ({@code reinterpret} is no downcall, but a restricted method: a wrong
- * address crashes the JVM), so callers pass and get plain {@code long}s.
+ * libjvm publishes only as addresses. Through {@code process_vm_readv} on ourselves, never by
+ * dereferencing: a thread list walked while HotSpot frees and reuses it can hand us a stale
+ * pointer, and a read through one must be an exception the caller retries, not a SIGSEGV that
+ * kills the application (it did, about once in twelve agent starts on a busy machine).
  */
 final class NativeMemory {
     /** The longest name read from a table; HotSpot's type and field names are far shorter. */
     static final int MAX_STRING = 512;
+    /** A string is read in pieces this long: most names fit in one. */
+    private static final int STRING_PIECE = 64;
 
     private NativeMemory() {
     }
 
     static long readLong(long address) {
-        return segment(address, Long.BYTES).get(JAVA_LONG_UNALIGNED, 0);
+        try (Arena arena = Arena.ofConfined()) {
+            return read(address, arena.allocate(Long.BYTES)).get(JAVA_LONG_UNALIGNED, 0);
+        }
     }
 
     static int readInt(long address) {
-        return segment(address, Integer.BYTES).get(JAVA_INT_UNALIGNED, 0);
+        try (Arena arena = Arena.ofConfined()) {
+            return read(address, arena.allocate(Integer.BYTES)).get(JAVA_INT_UNALIGNED, 0);
+        }
     }
 
     /** The NUL-terminated string at {@code address}, or null for a null pointer. */
@@ -33,19 +44,40 @@ final class NativeMemory {
         if (address == 0) {
             return null;
         }
-        MemorySegment bytes = MemorySegment.ofAddress(address).reinterpret(MAX_STRING);
-        for (int length = 0; length < MAX_STRING; length++) {
-            if (bytes.get(JAVA_BYTE, length) == 0) {
-                return new String(bytes.asSlice(0, length).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
+        java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment piece = arena.allocate(STRING_PIECE);
+            while (text.size() < MAX_STRING) {
+                long copied = readSome(address + text.size(), piece);
+                for (int i = 0; i < copied; i++) {
+                    byte b = piece.get(JAVA_BYTE, i);
+                    if (b == 0) {
+                        return text.toString(StandardCharsets.UTF_8);
+                    }
+                    text.write(b);
+                }
             }
         }
         throw new IllegalStateException("no string end within " + MAX_STRING + " bytes at 0x" + Long.toHexString(address));
     }
 
-    private static MemorySegment segment(long address, int size) {
+    /** Fills {@code into} from {@code address}, all of it, or throws. */
+    private static MemorySegment read(long address, MemorySegment into) {
+        if (readSome(address, into) != into.byteSize()) {
+            throw new IllegalStateException("memory at 0x" + Long.toHexString(address) + " ends within "
+                    + into.byteSize() + " bytes");
+        }
+        return into;
+    }
+
+    private static long readSome(long address, MemorySegment into) {
         if (address == 0) {
             throw new IllegalStateException("read through a null pointer");
         }
-        return MemorySegment.ofAddress(address).reinterpret(size);
+        try {
+            return Linux.readOwnMemory(address, into);
+        } catch (SyscallException e) {
+            throw new IllegalStateException("no memory at 0x" + Long.toHexString(address) + ": " + e.getMessage(), e);
+        }
     }
 }

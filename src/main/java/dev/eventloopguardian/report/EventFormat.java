@@ -1,6 +1,5 @@
 package dev.eventloopguardian.report;
 
-import dev.eventloopguardian.guard.BlockingEvent;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

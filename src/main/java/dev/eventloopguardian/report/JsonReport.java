@@ -40,6 +40,15 @@ final class JsonReport implements EventFormat {
                 json.writeNullField("blocked_ns");
             }
             json.writeBooleanField("still_asleep", named.stillAsleep());
+            json.writeStringField("kind", named.kind());
+            if (named.java().isPresent()) {
+                JavaContext java = named.java().get();
+                json.writeStringField("java_thread", java.threadName());
+                json.writeNumberField("java_thread_id", java.javaThreadId());
+                json.writeBooleanField("virtual_thread", java.virtualThread());
+                strings("java_stack", java.stack());
+                json.writeBooleanField("java_stack_after_wake", java.stackAfterWake());
+            }
         });
     }
 

@@ -36,8 +36,8 @@ final class OpenSleeps implements AutoCloseable {
 
     /** Where the sleeps go once what is known of them is enough. */
     interface Output {
-        /** A sleep that lasted the minimum, with its length if it has ended. */
-        void sleep(NamedEvent named);
+        /** A sleep that lasted the minimum, with its length if it has ended; false when it was left out. */
+        boolean sleep(NamedEvent named);
 
         /** A sleep passed on while the thread was asleep has ended, {@code nanos} after it began. */
         void woke(NamedEvent named, long nanos);
@@ -121,8 +121,9 @@ final class OpenSleeps implements AutoCloseable {
     }
 
     private void passOnAsleep(NamedEvent named) {
-        next.sleep(named.whileAsleep());
-        passedAsleep.put(named.event().tid(), named);
+        if (next.sleep(named.whileAsleep())) {
+            passedAsleep.put(named.event().tid(), named);
+        }
     }
 
     /** A sleep that ended at a time we do not know: kept without a minimum, else it may have been too short. */

@@ -11,6 +11,10 @@ import dev.eventloopguardian.sys.Arch;
 
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -27,6 +31,8 @@ public final class Reporter implements AutoCloseable {
     private static final Duration POLL = Duration.ofMillis(100);
     /** How long records gather after a batch; reports come at most this much later. */
     private static final Duration BATCH = Duration.ofMillis(2);
+    /** How long after its sleep began an event waits for its JVM to answer: a stack walk takes a few ms. */
+    private static final Duration JAVA_ANSWER_LIMIT = Duration.ofMillis(500);
 
     private final Guard guard;
     private final ReportSettings settings;
@@ -37,7 +43,7 @@ public final class Reporter implements AutoCloseable {
     private final RingBuffer events;
     private boolean failureNoted;
 
-    private Reporter(Guard guard, ReportSettings settings) throws GuardException {
+    private Reporter(Guard guard, ReportSettings settings, JavaContexts java) throws GuardException {
         this.guard = guard;
         this.settings = settings;
         StackNames names = new StackNames(SyscallTable.of(Arch.current()), KernelSymbols.kallsyms());
@@ -46,10 +52,14 @@ public final class Reporter implements AutoCloseable {
         this.format = EventFormat.named(settings.format(), output);
         this.sleeps = new OpenSleeps(settings.minDuration(), new OpenSleeps.Output() {
             @Override
-            public void sleep(NamedEvent named) {
+            public boolean sleep(NamedEvent named) {
+                if (!awaitJava(named)) {
+                    return false;
+                }
                 summary.add(named);
                 format.write(named);
                 output.eventWritten();
+                return true;
             }
 
             @Override
@@ -61,7 +71,7 @@ public final class Reporter implements AutoCloseable {
             this.events = guard.events(new Guard.SleepListener() {
                 @Override
                 public void asleep(BlockingEvent event) {
-                    sleeps.add(names.name(event));
+                    sleeps.add(names.name(event).withJava(java.ask(event)));
                 }
 
                 @Override
@@ -77,7 +87,31 @@ public final class Reporter implements AutoCloseable {
 
     /** Starts reading {@code guard}'s events; attach the guard to its threads next. */
     public static Reporter open(Guard guard, ReportSettings settings) throws GuardException {
-        return new Reporter(guard, settings);
+        return new Reporter(guard, settings, JavaContexts.NONE);
+    }
+
+    /** The same, asking {@code java} for the Java side of each event. */
+    public static Reporter open(Guard guard, ReportSettings settings, JavaContexts java) throws GuardException {
+        return new Reporter(guard, settings, java);
+    }
+
+    /**
+     * Waits, a bounded time, for the Java side of {@code named}; false when its JVM says it was no
+     * blocking call. A JVM that has not answered in time gets its event written without one.
+     */
+    private static boolean awaitJava(NamedEvent named) {
+        long waitedNanos = System.nanoTime() - named.event().monotonicNanos();
+        long leftNanos = JAVA_ANSWER_LIMIT.toNanos() - Math.max(0, waitedNanos);
+        try {
+            Optional<JavaContext> java = leftNanos > 0 ? named.javaAnswer().get(leftNanos, TimeUnit.NANOSECONDS)
+                    : named.java();
+            return java.map(JavaContext::blocking).orElse(true);
+        } catch (TimeoutException | ExecutionException e) {
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
+        }
     }
 
     private void forgetSleep(int tid) {

@@ -30,7 +30,7 @@ final class Summary {
     private record StackKey(String syscall, List<String> user) {
     }
 
-    private record FoldKey(String thread, List<String> user, List<String> kernel) {
+    private record FoldKey(String thread, List<String> java, List<String> user, List<String> kernel) {
     }
 
     private final Map<String, Long> bySyscall = new HashMap<>();
@@ -41,19 +41,33 @@ final class Summary {
 
     void add(NamedEvent named) {
         events++;
-        bySyscall.merge(named.syscall(), 1L, Long::sum);
+        bySyscall.merge(named.what(), 1L, Long::sum);
         byThread.merge(new ThreadKey(named.event().thread(), named.event().tid()), 1L, Long::sum);
-        byStack.merge(new StackKey(named.syscall(), named.userStack()), 1L, Long::sum);
-        folded.merge(new FoldKey(named.event().thread(), named.userStack(), named.kernelStack()), 1L, Long::sum);
+        List<String> java = named.java().map(JavaContext::stack).orElse(List.of());
+        // A Java stack says more than the JIT addresses of the user stack: the top stacks show it instead.
+        byStack.merge(new StackKey(named.what(), java.isEmpty() ? named.userStack() : java), 1L, Long::sum);
+        folded.merge(new FoldKey(named.event().thread(), java, named.userStack(), named.kernelStack()), 1L, Long::sum);
     }
 
-    /** Root first: the thread, the user frames outermost first, then the kernel's; offsets dropped so calls merge. */
+    /**
+     * Root first: the thread, the Java frames, the user frames outermost first, then the
+     * kernel's; offsets dropped so calls merge. Java frames come before the native ones: the
+     * JIT frames of the user stack are those Java frames, unnamed, and the native frames
+     * beneath them (libjvm, libc) are what the innermost Java frame called.
+     */
     private static String fold(FoldKey stack) {
         List<String> frames = new ArrayList<>();
         frames.add(stack.thread());
+        stack.java().reversed().forEach(frame -> frames.add(javaFunction(frame)));
         stack.user().reversed().forEach(frame -> frames.add(function(frame)));
         stack.kernel().reversed().forEach(frame -> frames.add(function(frame)));
         return frames.stream().map(frame -> frame.replace(';', ':').replace(' ', '_')).collect(Collectors.joining(";"));
+    }
+
+    /** {@code a.B.c(B.java:12)} without its line, so that calls of a method from other lines merge. */
+    private static String javaFunction(String frame) {
+        int source = frame.indexOf('(');
+        return (source > 0 ? frame.substring(0, source) : frame) + "_[j]";
     }
 
     private static String function(String frame) {
@@ -70,7 +84,7 @@ final class Summary {
         if (events > 0) {
             out.println("  by syscall: " + ranked(bySyscall));
             out.println("  by thread:  " + ranked(byThread));
-            out.println("  top stacks (syscall, then user frames, innermost first):");
+            out.println("  top stacks (syscall, then Java frames when known, else user frames, innermost first):");
             byStack.entrySet().stream()
                     .sorted(Map.Entry.<StackKey, Long>comparingByValue().reversed())
                     .limit(TOP_STACKS)

@@ -4,7 +4,6 @@ import dev.eventloopguardian.guard.BlockingEvent;
 
 import java.io.PrintWriter;
 import java.io.Writer;
-import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 
@@ -28,9 +27,15 @@ final class TextReport implements EventFormat {
         for (long argument : event.arguments()) {
             arguments.append(arguments.isEmpty() ? "" : ", ").append("0x").append(Long.toHexString(argument));
         }
-        out.printf("eventloop-guardian: %s pid %d tid %d (%s) blocked in %s(%s) [%c]%s%n",
-                TIME.format(event.wallTime()), event.pid(), event.tid(), event.thread(), named.syscall(),
+        String javaWait = named.kind().equals("syscall") ? "" : "a Java " + named.kind() + ", ";
+        out.printf("eventloop-guardian: %s pid %d tid %d (%s) blocked in %s%s(%s) [%c]%s%n",
+                TIME.format(event.wallTime()), event.pid(), event.tid(), event.thread(), javaWait, named.syscall(),
                 arguments, event.stateLetter(), length(named));
+        named.java().ifPresent(java -> {
+            out.println("    java stack of \"" + java.threadName() + "\"" + (java.virtualThread() ? " (a virtual thread)" : "")
+                    + (java.stackAfterWake() ? ", taken after it woke (where it went next)" : "") + ":");
+            java.stack().forEach(frame -> out.println("      at " + frame));
+        });
         out.println("    kernel stack:");
         named.kernelStack().forEach(frame -> out.println("      " + frame));
         out.println("    user stack:");

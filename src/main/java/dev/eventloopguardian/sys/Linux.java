@@ -94,6 +94,26 @@ public final class Linux {
         return (int) syscall(Nr.BPF, command, attr.address(), attr.byteSize());
     }
 
+    /**
+     * Copies {@code into.byteSize()} bytes of this process's memory from {@code address} into
+     * {@code into}, through {@code process_vm_readv} on itself: an address that is not mapped is
+     * an {@code EFAULT}, not a crash. Returns how many bytes it copied, fewer when the range runs
+     * into unmapped memory.
+     *
+     * @throws SyscallException with EFAULT when not even the first byte is mapped
+     */
+    public static long readOwnMemory(long address, MemorySegment into) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment local = arena.allocate(16, 8); // struct iovec { void *iov_base; size_t iov_len; }
+            local.set(JAVA_LONG, 0, into.address());
+            local.set(JAVA_LONG, 8, into.byteSize());
+            MemorySegment remote = arena.allocate(16, 8);
+            remote.set(JAVA_LONG, 0, address);
+            remote.set(JAVA_LONG, 8, into.byteSize());
+            return syscall(Nr.PROCESS_VM_READV, pid(), local.address(), 1, remote.address(), 1, 0);
+        }
+    }
+
     /** {@code perf_event_open(attr, tid, cpu, group_fd, flags)}. */
     public static int perfEventOpen(MemorySegment attr, int tid, int cpu, int groupFd, long flags) {
         return (int) syscall(Nr.PERF_EVENT_OPEN, attr.address(), tid, cpu, groupFd, flags, 0);

@@ -25,9 +25,10 @@ class OpenSleepsTest {
     private OpenSleeps sleeps(Duration minimum) {
         return new OpenSleeps(minimum, new OpenSleeps.Output() {
             @Override
-            public void sleep(NamedEvent named) {
+            public boolean sleep(NamedEvent named) {
                 written.add("sleep " + named.event().tid() + " " + (named.stillAsleep() ? "asleep"
                         : named.blockedNanos().isPresent() ? named.blockedNanos().getAsLong() + " ns" : "unknown"));
+                return true;
             }
 
             @Override

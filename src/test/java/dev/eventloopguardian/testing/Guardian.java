@@ -100,6 +100,15 @@ public final class Guardian {
         return javaCommand(System.getProperty("java.class.path"));
     }
 
+    /** The command line that starts the tool from {@code jar}, as the launcher does: ready for arguments. */
+    public static List<String> jarCommand(Path jar) {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElseThrow());
+        command.addAll(JVM_OPTIONS);
+        command.addAll(List.of("-jar", jar.toString()));
+        return command;
+    }
+
     private static List<String> javaCommand(String classpath) {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElseThrow());
@@ -267,6 +276,27 @@ public final class Guardian {
             int i = 0;
             for (String className : classNames) {
                 Path source = codeSource(className);
+                Path copy = scratch.resolve("cp" + i++ + (Files.isDirectory(source) ? "" : ".jar"));
+                copyTree(source, copy);
+                entries.add(copy.toString());
+            }
+            open(scratch);
+            return String.join(":", entries);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Copies each entry of {@code classPath} into {@code scratch}, readable by every user; returns the copies' class path. */
+    public static String worldReadableCopy(Path scratch, String classPath) {
+        try {
+            List<String> entries = new ArrayList<>();
+            int i = 0;
+            for (String entry : classPath.split(":")) {
+                Path source = Path.of(entry);
+                if (!Files.exists(source)) {
+                    continue;
+                }
                 Path copy = scratch.resolve("cp" + i++ + (Files.isDirectory(source) ? "" : ".jar"));
                 copyTree(source, copy);
                 entries.add(copy.toString());
