@@ -1,5 +1,7 @@
 package dev.eventloopguardian.jvm;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.eventloopguardian.testing.KernelTest;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,7 +25,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The product jar as the agent of any JVM, as it is once {@code -javaagent} is in
  * {@code JAVA_TOOL_OPTIONS}: a JVM older than 25 (a build tool's) is told so in one line and runs
- * on. Runs after {@code package}, on the jar users get (shaded, its manifest from the POM).
+ * on, and a JDK 25 given no flag is guarded without a word on stderr. Runs after {@code package},
+ * on the jar users get (shaded, its manifest from the POM).
  */
 class AgentOnAnyJvmIT {
     private static final Path PRODUCT_JAR = Path.of("target", "eventloop-guardian.jar").toAbsolutePath();
@@ -127,6 +130,28 @@ class AgentOnAnyJvmIT {
         assertThat(run.status()).as("%s", run).isEqualTo(69);
         assertThat(run.stdout()).as("main never ran").isEmpty();
         assertThat(run.stderr()).as("%s", run).isEqualTo(AGENT_LINE + tooOld(jvm) + "; required=true, so the JVM stops\n");
+    }
+
+    /**
+     * The agent needs no {@code --enable-native-access}: it enables native access for its own
+     * module, and the JDK prints no warning. JSON lines also show that the shaded jackson-core
+     * works from the agent's module.
+     */
+    @Test
+    @KernelTest
+    void aJdk25GivenNoFlagIsGuardedWithoutAWordOnStderr() throws Exception {
+        Path calls = scratch.resolve("calls.jsonl");
+        Jvm jdk = new Jvm(Path.of(System.getProperty("java.home")), System.getProperty("java.version"), Runtime.version().feature());
+        AgentTest.Run run = runOn(jdk, List.of("-javaagent:" + PRODUCT_JAR + "=threads=loop-1,format=json,output=" + calls), Map.of());
+
+        assertThat(run.status()).as("%s", run).isZero();
+        assertThat(run.stdout()).as("%s", run).isEqualTo("main ran\n");
+        assertThat(run.stderr()).as("%s", run).isEmpty();
+        ObjectMapper json = new ObjectMapper();
+        assertThat(Files.readAllLines(calls)).isNotEmpty().allSatisfy(line -> {
+            assertThat(json.readTree(line).get("thread").asText()).isEqualTo("loop-1");
+            assertThat(json.readTree(line).get("java_stack").toString()).contains("AnyJvmProgram.sleepSixTimes");
+        });
     }
 
     private static AgentTest.Run runOn(Jvm jvm, List<String> jvmOptions, Map<String, String> environment)

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.eventloopguardian.testing.AgentJar;
 import dev.eventloopguardian.testing.KernelTest;
+import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -141,6 +142,37 @@ class AgentTest {
         assertThat(run.stdout()).as("main never ran").isEmpty();
         assertThat(run.stderr()).as("%s", run).isEqualTo(AGENT_LINE + "unknown option 'formt' (did you mean 'format'?); "
                 + "options: " + AgentOptions.SYNTAX + "; required=true, so the JVM stops\n");
+    }
+
+    /**
+     * The agent enables native access for its own module: a JVM given no flag prints no warning
+     * of restricted methods (nor anything else: the calls go to a file), and is guarded.
+     */
+    @Test
+    void withoutANativeAccessFlagTheJdkWarnsOfNothingAndTheLoopIsGuarded() throws Exception {
+        Path calls = scratch.resolve("calls-without-flag.txt");
+        Run run = runProgram(List.of(), "threads=loop-1,output=" + calls);
+
+        assertThat(run.status()).as("%s", run).isZero();
+        assertThat(run.stdout()).as("%s", run).isEqualTo("done\n");
+        assertThat(run.stderr()).as("%s", run).isEmpty();
+        assertThat(Files.readString(calls)).contains("blocking call on loop-1 (tid ")
+                .contains("\tat app//LoopProgram.blockTheLoop(LoopProgram.java:");
+    }
+
+    /** The agent's JFR event class is its own module's, which JFR records as it does the class path's. */
+    @Test
+    void jfrRecordsTheAgentsEventsFromItsOwnModule() throws Exception {
+        Path recording = scratch.resolve("agent.jfr");
+        Run run = runProgram(List.of("-XX:StartFlightRecording:filename=" + recording, "-Xlog:jfr+startup=warning"),
+                "threads=loop-1,jfr=true,output=" + scratch.resolve("calls-with-jfr.txt"));
+
+        assertThat(run.status()).as("%s", run).isZero();
+        assertThat(run.stderr()).as("%s", run).isEmpty();
+        assertThat(RecordingFile.readAllEvents(recording))
+                .filteredOn(event -> event.getEventType().getName().equals("dev.eventloopguardian.BlockingCall"))
+                .isNotEmpty()
+                .allSatisfy(event -> assertThat(event.getString("blockedThread")).isEqualTo("loop-1"));
     }
 
     /** LoopProgram with the agent, in a JVM that allows the class path native access, as the agent once needed. */

@@ -11,7 +11,8 @@ import java.lang.reflect.InvocationTargetException;
  * on, as it would without the agent: loading one of our Java 25 classes there fails with
  * {@code UnsupportedClassVersionError}, and HotSpot then aborts the JVM.
  *
- * <p>On Java 25 or newer it hands over to the real agent, {@link #AGENT}, with the same arguments. On an older JVM it says so
+ * <p>On Java 25 or newer it hands over to {@link #AGENT_LAYER}, which starts the real agent
+ * ({@code dev.eventloopguardian.jvm.Agent}) with the same arguments. On an older JVM it says so
  * on stderr, in one line, and returns; with {@code required=true} it stops the JVM with status 69
  * (EX_UNAVAILABLE) before {@code main}, by {@code System.exit} rather than by throwing, as the
  * agent does for its own failures: a {@code premain} that throws makes HotSpot abort with
@@ -22,8 +23,8 @@ public final class AgentBootstrap {
     static final int OLDEST_JAVA = 25;
     /** The status of a required agent that this JVM is too old for: EX_UNAVAILABLE, as for a JVM that lacks something. */
     static final int TOO_OLD_STATUS = 69;
-    /** The agent, a Java 25 class; named, never referred to, so that no older JVM loads it. */
-    static final String AGENT = "dev.eventloopguardian.jvm.Agent";
+    /** The Java 25 class that loads and starts the agent; named, never referred to, so that no older JVM loads it. */
+    static final String AGENT_LAYER = "dev.eventloopguardian.agent.AgentLayer";
     private static final String PREFIX = "eventloop-guardian agent: ";
 
     private AgentBootstrap() {
@@ -100,10 +101,10 @@ public final class AgentBootstrap {
         return false;
     }
 
-    /** Calls {@code entry} of {@link #AGENT} as if the JVM had called it: what it throws is thrown from here. */
+    /** Calls {@code entry} of {@link #AGENT_LAYER} as if the JVM had called it: what it throws is thrown from here. */
     private static void handOver(String entry, String arguments, Instrumentation instrumentation) throws Exception {
         try {
-            Class.forName(AGENT).getMethod(entry, String.class, Instrumentation.class)
+            Class.forName(AGENT_LAYER).getMethod(entry, String.class, Instrumentation.class)
                     .invoke(null, arguments, instrumentation);
         } catch (InvocationTargetException e) {
             Throwable cause = e.getCause();
