@@ -27,7 +27,10 @@ public final class AgentJar {
     private AgentJar() {
     }
 
-    /** Writes the jar to {@code jar} (a new file, named like a jar on the module path: its name is the agent's module's). */
+    /**
+     * Writes the jar to {@code jar}, a new file. Its file name names the agent's module, as the
+     * product jar's does ({@code eventloop-guardian.jar}: {@code eventloop.guardian}).
+     */
     public static Path write(Path jar) throws IOException {
         Manifest manifest = new Manifest();
         manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
