@@ -1,42 +1,33 @@
 package dev.eventloopguardian.jvm;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.eventloopguardian.testing.AgentJar;
 import dev.eventloopguardian.testing.KernelTest;
+import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import javax.tools.ToolProvider;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.Attributes;
-import java.util.jar.JarEntry;
-import java.util.jar.JarFile;
-import java.util.jar.JarInputStream;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The agent in a fresh JVM, as users run it: {@code java -javaagent:JAR=OPTIONS} on a program that
  * knows nothing of it. The jar is made here from this build's classes and jackson-core, with the
- * manifest entries the product jar has: surefire runs before the product jar is packaged.
+ * manifest entries the product jar has ({@link AgentJar}): surefire runs before the product jar is
+ * packaged. {@code AgentOnAnyJvmIT} runs the product jar itself.
  */
 @KernelTest
 class AgentTest {
@@ -70,14 +61,14 @@ class AgentTest {
                 }
             }
             """;
-    private static final String AGENT_LINE = "eventloop-guardian agent: ";
+    static final String AGENT_LINE = "eventloop-guardian agent: ";
 
     @TempDir
     static Path scratch;
     private static Path agentJar;
     private static Path programClasses;
 
-    private record Run(int status, String stdout, String stderr) {
+    record Run(int status, String stdout, String stderr) {
         List<String> agentLines() {
             return stderr.lines().filter(line -> line.startsWith(AGENT_LINE)).toList();
         }
@@ -90,7 +81,7 @@ class AgentTest {
 
     @BeforeAll
     static void buildTheAgentAndTheProgram() throws IOException {
-        agentJar = agentJar(scratch.resolve("agent.jar"));
+        agentJar = AgentJar.write(scratch.resolve("eventloop-guardian.jar"));
         programClasses = Files.createDirectories(scratch.resolve("program"));
         Path source = Files.writeString(scratch.resolve("LoopProgram.java"), PROGRAM);
         int status = ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", programClasses.toString(), source.toString());
@@ -153,11 +144,54 @@ class AgentTest {
                 + "options: " + AgentOptions.SYNTAX + "; required=true, so the JVM stops\n");
     }
 
+    /**
+     * The agent enables native access for its own module: a JVM given no flag prints no warning
+     * of restricted methods (nor anything else: the calls go to a file), and is guarded.
+     */
+    @Test
+    void withoutANativeAccessFlagTheJdkWarnsOfNothingAndTheLoopIsGuarded() throws Exception {
+        Path calls = scratch.resolve("calls-without-flag.txt");
+        Run run = runProgram(List.of(), "threads=loop-1,output=" + calls);
+
+        assertThat(run.status()).as("%s", run).isZero();
+        assertThat(run.stdout()).as("%s", run).isEqualTo("done\n");
+        assertThat(run.stderr()).as("%s", run).isEmpty();
+        assertThat(Files.readString(calls)).contains("blocking call on loop-1 (tid ")
+                .contains("\tat app//LoopProgram.blockTheLoop(LoopProgram.java:");
+    }
+
+    /** The agent's JFR event class is its own module's, which JFR records as it does the class path's. */
+    @Test
+    void jfrRecordsTheAgentsEventsFromItsOwnModule() throws Exception {
+        Path recording = scratch.resolve("agent.jfr");
+        Run run = runProgram(List.of("-XX:StartFlightRecording:filename=" + recording, "-Xlog:jfr+startup=warning"),
+                "threads=loop-1,jfr=true,output=" + scratch.resolve("calls-with-jfr.txt"));
+
+        assertThat(run.status()).as("%s", run).isZero();
+        assertThat(run.stderr()).as("%s", run).isEmpty();
+        assertThat(RecordingFile.readAllEvents(recording))
+                .filteredOn(event -> event.getEventType().getName().equals("dev.eventloopguardian.BlockingCall"))
+                .isNotEmpty()
+                .allSatisfy(event -> assertThat(event.getString("blockedThread")).isEqualTo("loop-1"));
+    }
+
+    /** LoopProgram with the agent, in a JVM that allows the class path native access, as the agent once needed. */
     private static Run runProgram(String agentOptions) throws IOException, InterruptedException {
-        List<String> command = List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED", "-javaagent:" + agentJar + "=" + agentOptions,
-                "-cp", programClasses.toString(), "LoopProgram");
-        Process process = new ProcessBuilder(command).start();
+        return runProgram(List.of("--enable-native-access=ALL-UNNAMED"), agentOptions);
+    }
+
+    private static Run runProgram(List<String> jvmOptions, String agentOptions) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-javaagent:" + agentJar + "=" + agentOptions, "-cp", programClasses.toString(), "LoopProgram"));
+        return run(command, Map.of());
+    }
+
+    /** Runs {@code command} with {@code environment} added to ours, and waits for it. */
+    static Run run(List<String> command, Map<String, String> environment) throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(environment);
+        Process process = builder.start();
         CompletableFuture<String> stdout = drain(process.getInputStream());
         CompletableFuture<String> stderr = drain(process.getErrorStream());
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
@@ -175,56 +209,5 @@ class AgentTest {
                 return "(unreadable: " + e + ")";
             }
         }, Thread.ofPlatform().daemon()::start);
-    }
-
-    /** This build's classes and jackson-core's, in one jar whose manifest names the agent, as the product jar's does. */
-    private static Path agentJar(Path jar) throws IOException {
-        Manifest manifest = new Manifest();
-        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        manifest.getMainAttributes().putValue("Premain-Class", Agent.class.getName());
-        manifest.getMainAttributes().putValue("Agent-Class", Agent.class.getName());
-        Set<String> written = new HashSet<>();
-        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), manifest)) {
-            copyDirectory(codeSource(Agent.class), out, written);
-            copyClassesOfJar(codeSource(JsonFactory.class), out, written);
-        }
-        return jar;
-    }
-
-    private static void copyDirectory(Path classes, JarOutputStream out, Set<String> written) throws IOException {
-        try (Stream<Path> files = Files.walk(classes)) {
-            for (Path file : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
-                try (InputStream in = Files.newInputStream(file)) {
-                    add(classes.relativize(file).toString(), in, out, written);
-                }
-            }
-        }
-    }
-
-    private static void copyClassesOfJar(Path source, JarOutputStream out, Set<String> written) throws IOException {
-        try (JarInputStream in = new JarInputStream(Files.newInputStream(source))) {
-            for (JarEntry entry; (entry = in.getNextJarEntry()) != null; ) {
-                if (!entry.isDirectory() && entry.getName().endsWith(".class") && !entry.getName().contains("module-info")) {
-                    add(entry.getName(), in, out, written);
-                }
-            }
-        }
-    }
-
-    private static void add(String name, InputStream content, JarOutputStream out, Set<String> written) throws IOException {
-        if (name.equals(JarFile.MANIFEST_NAME) || !written.add(name)) {
-            return;
-        }
-        out.putNextEntry(new JarEntry(name));
-        content.transferTo(out);
-        out.closeEntry();
-    }
-
-    private static Path codeSource(Class<?> type) {
-        try {
-            return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI());
-        } catch (URISyntaxException e) {
-            throw new AssertionError(e);
-        }
     }
 }
