@@ -78,9 +78,12 @@ record JvmAgent(Optional<JavaWaitStates> states, List<String> threadGlobs, boole
     Map<String, String> environmentFor(JvmLinks links, Map<String, String> environment, Optional<Linux.Account> runAs,
                                       PrintWriter notes) {
         Optional<Path> jar = AgentJar.location();
-        Optional<String> problem = jar.isEmpty() ? Optional.of("the tool runs from " + AgentJar.describeLocation()
-                + ", not from its jar (build it with mvn package)")
-                : runAs.isPresent() && !readableAs(jar.get(), runAs.get()) ? Optional.of(runAs.get().name()
+        if (jar.isEmpty()) {
+            // Run from a build's classes, as the tests and a developer's IDE do: no jar to load, and no
+            // note either, which would be printed for every COMMAND, JVM or not.
+            return Map.of();
+        }
+        Optional<String> problem = runAs.isPresent() && !readableAs(jar.get(), runAs.get()) ? Optional.of(runAs.get().name()
                 + " cannot read " + jar.get() + ", and a JVM that cannot read its agent does not start") : Optional.empty();
         Optional<String> options = problem.isPresent() ? Optional.empty()
                 : links.javaToolOptions(jar.get(), environment.get(JAVA_TOOL_OPTIONS));

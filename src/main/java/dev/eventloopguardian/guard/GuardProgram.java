@@ -42,6 +42,11 @@ public final class GuardProgram {
     private static final String OUT = "out";
     private static final String DENY = "deny";
     private static final String JAVA_WAIT = "java_wait";
+    /**
+     * The word is in the thread's own park event, which {@code Object.wait} and a contended
+     * monitor park on: not a {@link JavaWait} code, since the state says which of the two.
+     */
+    private static final int OWN_PARK_EVENT = 100;
     /** The futex waits: with Java-level waits counted, these are checked against the thread's HotSpot state. */
     static final java.util.Set<String> FUTEX_WAITS = java.util.Set.of("futex", "futex_wait", "futex_waitv");
 
@@ -402,9 +407,12 @@ public final class GuardProgram {
      * {@code Object.wait} ({@code objectWait}), and {@code condvarWait} before a sleep, a park and
      * a wait on one of its own monitors (for a GC the thread asked for): those are told apart by
      * the futex word, which for a sleep or a park is the thread's own (its sleep event, its
-     * {@code Parker}) and for the VM's monitors is shared. Safepoints leave the state alone. A
-     * thread not in the map, or whose state cannot be read, is allowed, as any futex sleep is
-     * without this check. Registers: r7 the user registers, r6 the futex word's address.
+     * {@code Parker}) and for the VM's monitors is shared. Safepoints leave the state alone: a
+     * thread that wakes from {@code Object.wait} or enters a monitor may block for a safepoint
+     * with the state still set, on the safepoint's shared word, so a wait or a monitor counts
+     * only on the thread's own park event, where those two park. A thread not in the map, or
+     * whose state cannot be read, is allowed, as any futex sleep is without this check.
+     * Registers: r7 the user registers, r6 the futex word's address.
      */
     private void emitJavaWaitCheck(JavaWaitStates states) {
         KernelLayout.Field word = layout.firstArgument();
@@ -416,8 +424,11 @@ public final class GuardProgram {
         lookUp(maps.javaThreadsFd(), JAVA_TID_SLOT, "JVM threads: tid -> JavaThreadWaits")
                 .jump(JumpOp.JEQ, Reg.R0, 0, OUT).comment("not a JVM thread we know: allowed")
                 .store(Size.W, Reg.R10, JAVA_WORD_KIND_SLOT, 0);
-        wordIn(JavaThreadWaits.PARK_FROM, JavaThreadWaits.PARK_TO, JavaWait.PARK, "java_not_park", "in its Parker");
-        wordIn(JavaThreadWaits.SLEEP_FROM, JavaThreadWaits.SLEEP_TO, JavaWait.SLEEP, "java_state", "in its sleep event");
+        wordIn(JavaThreadWaits.PARK_FROM, JavaThreadWaits.PARK_TO, JavaWait.PARK.code(), "park", "java_not_park", "in its Parker");
+        wordIn(JavaThreadWaits.SLEEP_FROM, JavaThreadWaits.SLEEP_TO, JavaWait.SLEEP.code(), "sleep", "java_not_sleep",
+                "in its sleep event");
+        wordIn(JavaThreadWaits.MONITOR_FROM, JavaThreadWaits.MONITOR_TO, OWN_PARK_EVENT, "wait or monitor", "java_state",
+                "in its park event");
         asm.load(Size.DW, Reg.R3, Reg.R0, JavaThreadWaits.STATE_ADDRESS)
                 .mov(Reg.R1, Reg.R10)
                 .alu(AluOp.ADD, Reg.R1, JAVA_STATE_SLOT)
@@ -433,21 +444,24 @@ public final class GuardProgram {
                 .store(Size.W, Reg.R10, JAVA_KIND_SLOT, Reg.R1).comment("a sleep or a park")
                 .jump(DENY)
                 .label("java_wait_object")
+                .load(Size.W, Reg.R1, Reg.R10, JAVA_WORD_KIND_SLOT)
+                .jump32(JumpOp.JNE, Reg.R1, OWN_PARK_EVENT, OUT).comment("not its park event: a safepoint on the way out")
                 .store(Size.W, Reg.R10, JAVA_KIND_SLOT, JavaWait.WAIT.code())
                 .jump(DENY)
                 .label("java_wait_monitor")
+                .load(Size.W, Reg.R1, Reg.R10, JAVA_WORD_KIND_SLOT)
+                .jump32(JumpOp.JNE, Reg.R1, OWN_PARK_EVENT, OUT).comment("not its park event: a safepoint on the way in")
                 .store(Size.W, Reg.R10, JAVA_KIND_SLOT, JavaWait.MONITOR.code())
                 .jump(DENY);
     }
 
-    /** Notes {@code kind} when the futex word (r6) is in the map value's (r0) range at {@code from}..{@code to}. */
-    private void wordIn(int from, int to, JavaWait kind, String otherwise, String what) {
+    /** Notes {@code code} when the futex word (r6) is in the map value's (r0) range at {@code from}..{@code to}. */
+    private void wordIn(int from, int to, int code, String kind, String otherwise, String what) {
         asm.load(Size.DW, Reg.R1, Reg.R0, from)
                 .jump(JumpOp.JLT, Reg.R6, Reg.R1, otherwise)
                 .load(Size.DW, Reg.R1, Reg.R0, to)
                 .jump(JumpOp.JGE, Reg.R6, Reg.R1, otherwise)
-                .store(Size.W, Reg.R10, JAVA_WORD_KIND_SLOT, kind.code()).comment(kind.name().toLowerCase(java.util.Locale.ROOT)
-                        + ": the word is " + what)
+                .store(Size.W, Reg.R10, JAVA_WORD_KIND_SLOT, code).comment(kind + ": the word is " + what)
                 .jump("java_state")
                 .label(otherwise);
     }

@@ -39,6 +39,7 @@ final class JavaThreads implements AutoCloseable {
                 .putLong(JavaThreadWaits.STATE_ADDRESS, waits.stateAddress())
                 .putLong(JavaThreadWaits.PARK_FROM, waits.parkFrom()).putLong(JavaThreadWaits.PARK_TO, waits.parkTo())
                 .putLong(JavaThreadWaits.SLEEP_FROM, waits.sleepFrom()).putLong(JavaThreadWaits.SLEEP_TO, waits.sleepTo())
+                .putLong(JavaThreadWaits.MONITOR_FROM, waits.monitorFrom()).putLong(JavaThreadWaits.MONITOR_TO, waits.monitorTo())
                 .array());
     }
 

@@ -25,7 +25,9 @@ import java.util.concurrent.TimeoutException;
  * {@code JavaThread::_SleepEvent} points to. HotSpot's layout tables do not export that field, so
  * its offset is found once per JVM: a thread of ours sleeps, the kernel shows the futex word it
  * waits on ({@code /proc/self/task/TID/syscall}), and the one pointer in its {@code JavaThread}
- * to the {@code ParkEvent} around that word is the field. ParkEvents are 256-byte aligned, and
+ * to the {@code ParkEvent} around that word is the field. {@code Object.wait} and a contended
+ * monitor park on another {@code ParkEvent} of the thread's own, its {@code _ParkEvent}, found
+ * the same way with a thread of ours in {@code Object.wait}. ParkEvents are 256-byte aligned, and
  * their futex words (a mutex, then a condition variable) lie in their first 128 bytes.
  */
 final class HotSpotThreads {
@@ -36,10 +38,17 @@ final class HotSpotThreads {
 
     private final HotSpotLayout layout;
     private final long sleepEventOffset;
+    private final long parkEventOffset;
 
-    private HotSpotThreads(HotSpotLayout layout, long sleepEventOffset) {
+    private HotSpotThreads(HotSpotLayout layout, long sleepEventOffset, long parkEventOffset) {
         this.layout = layout;
         this.sleepEventOffset = sleepEventOffset;
+        this.parkEventOffset = parkEventOffset;
+    }
+
+    /** One wait of a calibrating thread, done again and again until it is interrupted. */
+    private interface Wait {
+        void once() throws InterruptedException;
     }
 
     static HotSpotThreads ofThisJvm() {
@@ -50,7 +59,13 @@ final class HotSpotThreads {
             throw new GuardianException("cannot read this JVM's thread layout, so Java-level waits cannot be told from "
                     + "the VM's own: " + e.getMessage(), e);
         }
-        return new HotSpotThreads(layout, findSleepEventOffset(layout));
+        Object monitor = new Object();
+        return new HotSpotThreads(layout, findEventOffset(layout, "sleep event", () -> Thread.sleep(20)),
+                findEventOffset(layout, "park event", () -> {
+                    synchronized (monitor) {
+                        monitor.wait(20);
+                    }
+                }));
     }
 
     JavaWaitStates javaWaitStates() {
@@ -70,18 +85,23 @@ final class HotSpotThreads {
             throw new GuardianException("tid " + tid + " is not a Java thread of this JVM (or it has ended)", null);
         }
         long sleepEvent = NativeMemory.readLong(thread.javaThread() + sleepEventOffset);
+        long parkEvent = NativeMemory.readLong(thread.javaThread() + parkEventOffset);
         return new JavaThreadWaits(thread.stateAddress(), thread.javaThread(), thread.javaThread() + layout.javaThreadSize(),
-                sleepEvent, sleepEvent + PARK_EVENT_WORDS);
+                sleepEvent, sleepEvent + PARK_EVENT_WORDS, parkEvent, parkEvent + PARK_EVENT_WORDS);
     }
 
-    /** The offset of {@code JavaThread::_SleepEvent}: the one every sample agrees on. */
-    private static long findSleepEventOffset(HotSpotLayout layout) {
+    /**
+     * The offset in a {@code JavaThread} of the pointer to the {@code ParkEvent} that
+     * {@code wait} waits on ({@code _SleepEvent} for a sleep, {@code _ParkEvent} for
+     * {@code Object.wait} and a contended monitor): the one every sample agrees on.
+     */
+    private static long findEventOffset(HotSpotLayout layout, String event, Wait wait) {
         CompletableFuture<Integer> tid = new CompletableFuture<>();
         Thread sleeper = Thread.ofPlatform().daemon().name("eventloop-guardian-calibration").start(() -> {
             tid.complete(Linux.tid());
             try {
                 while (true) {
-                    Thread.sleep(20);
+                    wait.once();
                 }
             } catch (InterruptedException e) {
                 // done
@@ -94,7 +114,7 @@ final class HotSpotThreads {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CALIBRATION_SECONDS);
             for (int samples = 0; samples < CALIBRATION_SAMPLES; ) {
                 if (System.nanoTime() > deadline) {
-                    throw new GuardianException("cannot find where this JVM keeps a thread's sleep event: a sleeping "
+                    throw new GuardianException("cannot find where this JVM keeps a thread's " + event + ": a waiting "
                             + "thread's futex word was not seen within " + CALIBRATION_SECONDS + " s", null);
                 }
                 long word = futexWordOf(sleeperTid, futex);
@@ -105,13 +125,13 @@ final class HotSpotThreads {
                 }
                 Set<Long> offsets = pointersAround(thread.javaThread(), layout.javaThreadSize(), word);
                 if (offsets.isEmpty()) {
-                    continue; // a wait of the VM's (a safepoint), not the sleep
+                    continue; // a wait of the VM's (a safepoint), not the one calibrated
                 }
                 agreed = agreed == null ? offsets : intersection(agreed, offsets);
                 samples++;
             }
             if (agreed.size() != 1) {
-                throw new GuardianException("cannot find where this JVM keeps a thread's sleep event: " + agreed.size()
+                throw new GuardianException("cannot find where this JVM keeps a thread's " + event + ": " + agreed.size()
                         + " places in a JavaThread point to it", null);
             }
             return agreed.iterator().next();

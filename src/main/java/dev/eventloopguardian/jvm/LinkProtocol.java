@@ -18,14 +18,14 @@ import java.util.List;
  * <pre>
  * agent   -> command: HELLO   version:int pid:int monitorWait:int condvarWait:int objectWait:int javaVersion:utf
  * command -> agent:   CONFIG  globs:int glob:utf...          (no globs: the event loops the agent knows)
- * agent   -> command: THREAD  tid:int stateAddress parkFrom parkTo sleepFrom sleepTo:long
+ * agent   -> command: THREAD  tid:int stateAddress parkFrom parkTo sleepFrom sleepTo monitorFrom monitorTo:long
  * agent   -> command: GONE    tid:int
  * command -> agent:   ASK     request:long tid:int switches:long kind:int   (a JavaWait code, or 0)
  * agent   -> command: ANSWER  request:long known:bool [blocking:bool name:utf javaId:long virtual:bool afterWake:bool frames:int frame:utf...]
  * </pre>
  */
 final class LinkProtocol {
-    static final int VERSION = 1;
+    static final int VERSION = 2;
     static final byte HELLO = 'H';
     static final byte CONFIG = 'C';
     static final byte THREAD = 'T';
@@ -46,10 +46,13 @@ final class LinkProtocol {
         out.writeLong(waits.parkTo());
         out.writeLong(waits.sleepFrom());
         out.writeLong(waits.sleepTo());
+        out.writeLong(waits.monitorFrom());
+        out.writeLong(waits.monitorTo());
     }
 
     static JavaThreadWaits readWaits(DataInputStream in) throws IOException {
-        return new JavaThreadWaits(in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong());
+        return new JavaThreadWaits(in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong(),
+                in.readLong());
     }
 
     static void writeStrings(DataOutputStream out, List<String> strings) throws IOException {

@@ -168,9 +168,10 @@ class GuardProgramTest {
     private static final int RUNNABLE_STATE = 2;
     private static final int JAVA_THREADS_FD = 9;
     private static final JavaThreadWaits WAITS = new JavaThreadWaits(0x7f00_0000_1008L, 0x7f00_0000_1000L,
-            0x7f00_0000_1800L, 0x7f00_0000_4000L, 0x7f00_0000_4080L);
+            0x7f00_0000_1800L, 0x7f00_0000_4000L, 0x7f00_0000_4080L, 0x7f00_0000_3f00L, 0x7f00_0000_3f80L);
     private static final long IN_PARKER = 0x7f00_0000_1200L;
     private static final long IN_SLEEP_EVENT = 0x7f00_0000_4030L;
+    private static final long IN_PARK_EVENT = 0x7f00_0000_3f40L;
     private static final long SHARED_WORD = 0x7f00_0000_9000L;
 
     private static Program javaAware(Policy.Builder builder) throws Exception {
@@ -187,9 +188,17 @@ class GuardProgramTest {
     @Test
     void aFutexSleepOfAKnownJvmThreadCountsOnlyWhenItIsAJavaLevelWait() throws Exception {
         Program program = javaAware(Policy.builder());
-        for (long word : new long[] {IN_PARKER, IN_SLEEP_EVENT, SHARED_WORD, WAITS.parkFrom(), WAITS.sleepTo() - 1}) {
+        for (long word : new long[] {IN_PARK_EVENT, WAITS.monitorFrom(), WAITS.monitorTo() - 1}) {
             assertThat(counted(program, JAVA_WAITS.objectWait(), word)).as("Object.wait, word %x", word).isTrue();
             assertThat(counted(program, JAVA_WAITS.monitorWait(), word)).as("contended monitor, word %x", word).isTrue();
+        }
+        for (long word : new long[] {SHARED_WORD, IN_PARKER, IN_SLEEP_EVENT, WAITS.monitorTo()}) {
+            assertThat(counted(program, JAVA_WAITS.objectWait(), word)).as("a safepoint on the way out of Object.wait, word %x",
+                    word).isFalse();
+            assertThat(counted(program, JAVA_WAITS.monitorWait(), word)).as("a safepoint on the way into a monitor, word %x",
+                    word).isFalse();
+        }
+        for (long word : new long[] {IN_PARKER, IN_SLEEP_EVENT, IN_PARK_EVENT, SHARED_WORD, WAITS.parkFrom(), WAITS.sleepTo() - 1}) {
             assertThat(counted(program, RUNNABLE_STATE, word)).as("a safepoint, word %x", word).isFalse();
         }
         assertThat(counted(program, JAVA_WAITS.condvarWait(), IN_PARKER)).as("a park").isTrue();

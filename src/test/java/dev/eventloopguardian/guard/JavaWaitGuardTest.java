@@ -13,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class JavaWaitGuardTest {
     private static final JavaWaitStates JAVA_WAITS = new JavaWaitStates(3, 4, 5);
     private static final JavaThreadWaits WAITS = new JavaThreadWaits(0x7f00_0000_1008L, 0x7f00_0000_1000L,
-            0x7f00_0000_1800L, 0x7f00_0000_4000L, 0x7f00_0000_4080L);
+            0x7f00_0000_1800L, 0x7f00_0000_4000L, 0x7f00_0000_4080L, 0x7f00_0000_3f00L, 0x7f00_0000_3f80L);
 
     @Test
     void theVerifierTakesTheJavaWaitCheckWhenSignallingAndWhenReporting() throws Exception {
