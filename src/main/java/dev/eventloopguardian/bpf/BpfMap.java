@@ -67,6 +67,15 @@ public final class BpfMap implements AutoCloseable {
         }
     }
 
+    /**
+     * The map behind {@code fd}, a descriptor another process handed this one (inherited across
+     * exec), described by the caller, who knows what it was created as; this map owns {@code fd}
+     * from now on. The kernel checks each use against the map itself.
+     */
+    public static BpfMap adopt(int fd, MapType type, String name, int keySize, int valueSize, int maxEntries) {
+        return new BpfMap(fd, type, name, keySize, valueSize, maxEntries);
+    }
+
     /** The checks behind {@link #create}, apart so that they can be tested without a kernel. */
     static void validate(MapType type, String name, int keySize, int valueSize, int maxEntries, int pageSize) {
         // The kernel accepts only these characters in object names (bpf_obj_name_cpy).

@@ -16,6 +16,7 @@ import picocli.CommandLine.Parameters;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
@@ -125,7 +126,9 @@ final class GuardCommand implements Callable<Integer> {
 
     private int guard(PrintWriter err, PrintWriter out) throws Exception {
         reportOptions.requireReport(report);
-        JvmAgent jvmAgent = reportOptions.jvmAgent(report && !command.isEmpty() && !dryRun, policyOptions.threads, quiet, err);
+        // Without --all-threads only COMMAND's first thread is guarded, which in a JVM is the launcher's, no Java thread.
+        JvmAgent jvmAgent = reportOptions.jvmAgent(allThreads && !command.isEmpty() && !dryRun, report,
+                policyOptions.threads, quiet, err);
         Policy policy = policyOptions.policy(report, jvmAgent);
         SyscallTable table = SyscallTable.of(Arch.current());
         GuardProgram.validate(policy, table);
@@ -166,9 +169,24 @@ final class GuardCommand implements Callable<Integer> {
             if (report) {
                 return reportOptions.run(err, settings -> ReportSession.run(guard, guarded, allThreads, settings, jvmAgent));
             }
-            guarded.exec(guard, allThreads);
+            execWithJvmAgent(guard, guarded, jvmAgent, account, err);
             throw new AssertionError("exec returned");
         }
+    }
+
+    /**
+     * Execs COMMAND; when the agent is on, with a copy of the guard's map of JVM threads left open
+     * for its JVMs, which register their threads in it themselves.
+     */
+    private void execWithJvmAgent(Guard guard, GuardedCommand guarded, JvmAgent jvmAgent, Optional<Linux.Account> account,
+                                  PrintWriter err) throws Exception {
+        if (jvmAgent.states().isEmpty()) {
+            guarded.exec(guard, allThreads);
+            return;
+        }
+        int mapFd = Linux.duplicateInheritable(guard.javaThreadsFd().orElseThrow());
+        Map<String, String> environment = jvmAgent.environmentForExec(mapFd, account, err);
+        guarded.exec(guard, allThreads, environment, environment.isEmpty() ? -1 : mapFd);
     }
 
     Policy policy() throws UsageException {

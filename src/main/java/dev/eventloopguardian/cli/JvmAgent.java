@@ -16,13 +16,15 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntPredicate;
+import java.util.stream.Collectors;
 
 /**
- * The Java agent in the JVMs a report session guards: loaded into them (through
+ * The Java agent in the JVMs a session guards: loaded into them (through
  * {@code JAVA_TOOL_OPTIONS} for COMMAND, the Attach API for {@code attach}) and linked back to
- * us, so that their Java-level waits are told apart and their events carry Java stacks. Off with
- * {@code --no-jvm-agent}; without it, or where it cannot be loaded, JVMs are guarded as any
- * process is, and the session says why once.
+ * us, so that their Java-level waits are told apart and their events carry Java stacks; for the
+ * guard that execs COMMAND, handed the guard's map of JVM threads instead ({@code --jvm-agent}).
+ * Off with {@code --no-jvm-agent}; where it cannot be loaded, JVMs are guarded as any process
+ * is, and the session says why once.
  *
  * @param states       how the guard numbers HotSpot's wait states; empty when the agent is off
  * @param threadGlobs  the session's {@code --threads}, which the agents match their threads against
@@ -36,7 +38,7 @@ record JvmAgent(Optional<JavaWaitStates> states, List<String> threadGlobs, boole
     }
 
     /**
-     * The agent for a session whose user did not say {@code --no-jvm-agent}: with this JVM's wait
+     * The agent for a session that uses it: with this JVM's wait
      * states, which the guard program is loaded with. Off, with a note, on a JVM whose states
      * cannot be read.
      */
@@ -77,25 +79,37 @@ record JvmAgent(Optional<JavaWaitStates> states, List<String> threadGlobs, boole
      */
     Map<String, String> environmentFor(JvmLinks links, Map<String, String> environment, Optional<Linux.Account> runAs,
                                       PrintWriter notes) {
+        return environmentWith(links.agentOptions(), environment.get(JAVA_TOOL_OPTIONS), runAs, notes);
+    }
+
+    /**
+     * The same for a COMMAND that is exec'd, guard and no report: its JVMs register their own
+     * threads in the guard's map of JVM threads, whose descriptor {@code mapFd} they inherit.
+     */
+    Map<String, String> environmentForExec(int mapFd, Optional<Linux.Account> runAs, PrintWriter notes) {
+        String options = "guard-map=" + mapFd + threadGlobs.stream().map(glob -> "," + glob).collect(Collectors.joining());
+        return environmentWith(options, System.getenv(JAVA_TOOL_OPTIONS), runAs, notes);
+    }
+
+    private Map<String, String> environmentWith(String agentOptions, String existing, Optional<Linux.Account> runAs,
+                                                PrintWriter notes) {
         Optional<Path> jar = AgentJar.location();
         if (jar.isEmpty()) {
             // Run from a build's classes, as the tests and a developer's IDE do: no jar to load, and no
             // note either, which would be printed for every COMMAND, JVM or not.
             return Map.of();
         }
-        Optional<String> problem = runAs.isPresent() && !readableAs(jar.get(), runAs.get()) ? Optional.of(runAs.get().name()
-                + " cannot read " + jar.get() + ", and a JVM that cannot read its agent does not start") : Optional.empty();
-        Optional<String> options = problem.isPresent() ? Optional.empty()
-                : links.javaToolOptions(jar.get(), environment.get(JAVA_TOOL_OPTIONS));
-        if (problem.isEmpty() && options.isEmpty()) {
-            problem = Optional.of("the path of its jar, " + jar.get() + ", has a space or a quote");
-        }
+        String option = "-javaagent:" + jar.get() + "=" + agentOptions;
+        Optional<String> problem = runAs.isPresent() && !readableAs(jar.get(), runAs.get())
+                ? Optional.of(runAs.get().name() + " cannot read " + jar.get() + ", and a JVM that cannot read its agent does not start")
+                : option.chars().anyMatch(c -> Character.isWhitespace(c) || c == '"' || c == '\'')
+                ? Optional.of("JAVA_TOOL_OPTIONS would split " + option + " at a space or a quote") : Optional.empty();
         if (problem.isPresent()) {
             notes.println("eventloop-guardian: note: JVMs COMMAND starts are guarded without the Java agent: " + problem.get());
             notes.flush();
             return Map.of();
         }
-        return Map.of(JAVA_TOOL_OPTIONS, options.get());
+        return Map.of(JAVA_TOOL_OPTIONS, existing == null || existing.isBlank() ? option : existing + " " + option);
     }
 
     /** Whether {@code account} can read {@code file}: asked of the kernel, as that user. */

@@ -35,18 +35,21 @@ final class ReportOptions {
             description = "At the end, write the stacks folded for flame graphs (flamegraph.pl, speedscope).")
     Path folded;
 
-    @Option(names = "--no-jvm-agent",
-            description = "Do not load the Java agent into JVMs: by default each JVM COMMAND starts (through "
-                    + "JAVA_TOOL_OPTIONS) or that attach targets (through the Attach API) gets it, so that its Java-level "
-                    + "waits (sleep, park, wait, a contended monitor) are reported and every event carries its Java stack.")
-    boolean noJvmAgent;
+    @Option(names = "--jvm-agent", negatable = true,
+            description = "Load the Java agent into the JVMs guarded with --all-threads (through JAVA_TOOL_OPTIONS) or "
+                    + "attached to (through the Attach API), so that their Java-level waits (sleep, park, wait, a contended "
+                    + "monitor) are caught and, with --report and attach, each event carries its Java stack. On by default "
+                    + "with --report and attach; off for the guard that aborts, since a JVM's first requests wait for "
+                    + "monitors while its classes load: report first.")
+    Boolean jvmAgent;
 
     /**
-     * The Java agent as these options ask, for a session that reports: on unless
-     * {@code --no-jvm-agent}, matching threads as {@code threadGlobs} do.
+     * The Java agent as these options ask, for a session that may use it ({@code wanted}): by
+     * default on when {@code reporting}, matching threads as {@code threadGlobs} do.
      */
-    JvmAgent jvmAgent(boolean report, List<String> threadGlobs, boolean quiet, PrintWriter notes) {
-        return report && !noJvmAgent ? JvmAgent.on(threadGlobs, quiet, notes) : JvmAgent.off();
+    JvmAgent jvmAgent(boolean wanted, boolean reporting, List<String> threadGlobs, boolean quiet, PrintWriter notes) {
+        boolean on = jvmAgent != null ? jvmAgent : reporting;
+        return wanted && on ? JvmAgent.on(threadGlobs, quiet, notes) : JvmAgent.off();
     }
 
     /** A session that reads the settings while the files it opened stay open. */

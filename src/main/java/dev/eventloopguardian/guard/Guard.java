@@ -234,6 +234,11 @@ public final class Guard implements AutoCloseable {
         }
     }
 
+    /** The descriptor of the map of JVM threads, for a guard that counts Java-level waits. */
+    public java.util.OptionalInt javaThreadsFd() {
+        return javaThreads.isPresent() ? java.util.OptionalInt.of(javaThreads.get().fd()) : java.util.OptionalInt.empty();
+    }
+
     private JavaThreads javaThreads() {
         return javaThreads.orElseThrow(() -> new IllegalStateException("this guard's policy does not count Java-level waits"));
     }

@@ -125,6 +125,15 @@ public final class GuardedCommand {
      * not run (a keeper already started leaves with this process).
      */
     public void exec(Guard guard, boolean allThreads) throws GuardException, Executable.NotRunnable {
+        exec(guard, allThreads, Map.of(), -1);
+    }
+
+    /**
+     * The same, with {@code environment} added to COMMAND's, and descriptor {@code inherited}
+     * (-1 for none) left open for it: a copy of a guard map that COMMAND's JVMs use themselves.
+     */
+    public void exec(Guard guard, boolean allThreads, Map<String, String> environment, int inherited)
+            throws GuardException, Executable.NotRunnable {
         GuardKeeper keeper = preparedKeeper != null ? preparedKeeper : GuardKeeper.prepare();
         PerfEvent event;
         try {
@@ -137,7 +146,7 @@ public final class GuardedCommand {
             // COMMAND inherits this thread's signal mask, the keeper and COMMAND every descriptor
             // that is not close-on-exec; nothing opened from here on stays open.
             Linux.resetSignalMask();
-            Linux.closeOnExecFrom(3, event.fd());
+            Linux.closeOnExecFrom(3, inherited >= 0 ? new int[] {event.fd(), inherited} : new int[] {event.fd()});
             keeper.keep(event);
             switchUser();
             refuseWhatExecWouldUnguard();
@@ -147,7 +156,9 @@ public final class GuardedCommand {
             throw e;
         }
         forgetJvmPerfData();
-        SyscallException failure = Linux.execve(executable.path().toString(), argv, userEnvironment());
+        Map<String, String> commandEnvironment = new java.util.HashMap<>(userEnvironment());
+        commandEnvironment.putAll(environment);
+        SyscallException failure = Linux.execve(executable.path().toString(), argv, commandEnvironment);
         event.close();
         throw notRunnable(failure);
     }

@@ -12,8 +12,12 @@ import java.nio.ByteOrder;
  * {@link JavaThreadWaits}, which the program reads at a futex switch-out to tell a Java-level wait
  * (sleep, park, {@code wait}, a contended monitor) from the VM's own (safepoints, GC). A thread
  * not in it has its futex sleeps allowed, as any thread's are without this.
+ *
+ * <p>Public for the one user outside a {@link Guard}: a JVM that a guard was handed to across
+ * exec ({@code eventloop-guardian COMMAND}), which registers its own threads through the map's
+ * descriptor, inherited ({@link #inherited}).
  */
-final class JavaThreads implements AutoCloseable {
+public final class JavaThreads implements AutoCloseable {
     /** Threads a guard can classify at once; one JVM rarely has more. */
     static final int CAPACITY = 16384;
     static final int KEY_BYTES = 4;
@@ -25,8 +29,15 @@ final class JavaThreads implements AutoCloseable {
         this.map = map;
     }
 
+    private static final String NAME = "evloop_jthreads";
+
     static JavaThreads create() throws BpfException {
-        return new JavaThreads(BpfMap.create(MapType.HASH, "evloop_jthreads", KEY_BYTES, VALUE_BYTES, CAPACITY));
+        return new JavaThreads(BpfMap.create(MapType.HASH, NAME, KEY_BYTES, VALUE_BYTES, CAPACITY));
+    }
+
+    /** The map behind {@code fd}, inherited from the command line that loaded the guard; it is ours to close. */
+    public static JavaThreads inherited(int fd) {
+        return new JavaThreads(BpfMap.adopt(fd, MapType.HASH, NAME, KEY_BYTES, VALUE_BYTES, CAPACITY));
     }
 
     int fd() {
@@ -34,7 +45,7 @@ final class JavaThreads implements AutoCloseable {
     }
 
     /** From now on, futex sleeps of {@code tid} are classified by where its {@code waits} show. */
-    void watch(int tid, JavaThreadWaits waits) throws BpfException {
+    public void watch(int tid, JavaThreadWaits waits) throws BpfException {
         map.update(key(tid), ByteBuffer.allocate(VALUE_BYTES).order(ByteOrder.nativeOrder())
                 .putLong(JavaThreadWaits.STATE_ADDRESS, waits.stateAddress())
                 .putLong(JavaThreadWaits.PARK_FROM, waits.parkFrom()).putLong(JavaThreadWaits.PARK_TO, waits.parkTo())
@@ -44,7 +55,7 @@ final class JavaThreads implements AutoCloseable {
     }
 
     /** {@code tid} has ended, or is no longer a thread to classify. */
-    void forget(int tid) throws BpfException {
+    public void forget(int tid) throws BpfException {
         map.delete(key(tid));
     }
 

@@ -51,6 +51,8 @@ public final class Agent {
     private static EventLoopGuardian installed;
     /** This JVM's link to the command line that guards it, when it loaded the agent. */
     private static GuardianLink linked;
+    /** The guard {@code eventloop-guardian COMMAND} handed this JVM across exec, when it did. */
+    private static InheritedGuard inherited;
 
     private Agent() {
     }
@@ -62,6 +64,10 @@ public final class Agent {
                 System.err.println(PREFIX + failure.reason() + "; required=true, so the JVM stops");
                 System.exit(failure.exitStatus());
             }
+            if (isHandedOver(arguments)) {
+                System.err.println(PREFIX + failure.reason()); // eventloop-guardian guards the JVM all the same
+                return;
+            }
             System.err.println(PREFIX + "not guarding this JVM: " + failure.reason()
                     + " (the application runs unguarded; add required=true to stop it instead)");
         });
@@ -70,17 +76,25 @@ public final class Agent {
     /** A load through the Attach API into a running JVM. */
     public static void agentmain(String arguments, Instrumentation instrumentation) {
         start(arguments).ifPresent(failure -> {
-            System.err.println(PREFIX + "not guarding this JVM: " + failure.reason());
+            System.err.println(PREFIX + (isHandedOver(arguments) ? "" : "not guarding this JVM: ") + failure.reason());
             if (AgentOptions.asksRequired(arguments)) {
                 throw new IllegalStateException(PREFIX + failure.reason());
             }
         });
     }
 
+    /** Whether the command line loaded the agent, for a JVM it guards itself: options of its own. */
+    private static boolean isHandedOver(String arguments) {
+        return arguments != null && (arguments.startsWith(LinkProtocol.LINK_OPTION) || arguments.startsWith(InheritedGuard.OPTION));
+    }
+
     /** Installs the guardian the options ask for; empty when it is in place. */
     static synchronized Optional<Failure> start(String arguments) {
         if (arguments != null && arguments.startsWith(LinkProtocol.LINK_OPTION)) {
             return link(Path.of(arguments.substring(LinkProtocol.LINK_OPTION.length())));
+        }
+        if (arguments != null && arguments.startsWith(InheritedGuard.OPTION)) {
+            return takeOverInheritedGuard(arguments);
         }
         if (installed != null) {
             System.err.println(PREFIX + "this JVM is guarded already; this load (" + arguments + ") is ignored");
@@ -136,6 +150,24 @@ public final class Agent {
         } catch (GuardianException e) {
             return Optional.of(new Failure(e.getMessage() + "; eventloop-guardian guards this JVM without Java stacks and "
                     + "Java-level waits", 69));
+        }
+    }
+
+    /**
+     * Registers this JVM's threads in the guard {@code eventloop-guardian COMMAND} handed over
+     * across exec, so that their Java-level waits count.
+     */
+    private static Optional<Failure> takeOverInheritedGuard(String arguments) {
+        if (inherited != null) {
+            return Optional.empty(); // one JVM, one map: a second load is the same hand-over
+        }
+        try {
+            inherited = InheritedGuard.start(arguments);
+            return Optional.empty();
+        } catch (IllegalArgumentException e) {
+            return Optional.of(new Failure(e.getMessage(), 64));
+        } catch (GuardianException e) {
+            return Optional.of(new Failure(e.getMessage() + "; the guard goes on without Java-level waits", 69));
         }
     }
 

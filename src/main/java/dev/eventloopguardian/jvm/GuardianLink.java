@@ -2,7 +2,6 @@ package dev.eventloopguardian.jvm;
 
 import dev.eventloopguardian.guard.JavaWait;
 import dev.eventloopguardian.guard.JavaWaitStates;
-import dev.eventloopguardian.guard.ThreadPattern;
 import dev.eventloopguardian.guard.ThreadSwitches;
 
 import java.io.BufferedInputStream;
@@ -15,7 +14,6 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +21,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.ServiceLoader;
 import java.util.function.Predicate;
 
 /**
@@ -67,7 +64,7 @@ final class GuardianLink implements AutoCloseable {
         if (in.readByte() != LinkProtocol.CONFIG) {
             throw new IOException("the command line did not answer hello with its configuration");
         }
-        List<Predicate<Thread>> selectors = selectors(LinkProtocol.readStrings(in, 64));
+        List<Predicate<Thread>> selectors = CommandLineThreads.selectors(LinkProtocol.readStrings(in, 64), exemptions);
         this.threads = new GuardedThreads(new Registration(hotSpot), selectors, WATCH_INTERVAL);
         this.answering = Thread.ofPlatform().daemon().name("eventloop-guardian-link").unstarted(this::answer);
     }
@@ -93,37 +90,6 @@ final class GuardianLink implements AutoCloseable {
             channel.close();
             throw e;
         }
-    }
-
-    /**
-     * The threads to classify: those whose kernel name (the Java name cut to 15 bytes, as
-     * HotSpot names its threads) matches one of the command line's {@code --threads} globs;
-     * without globs, the event loops of the frameworks we know and the carriers of virtual threads.
-     */
-    private List<Predicate<Thread>> selectors(List<String> globs) {
-        List<Predicate<Thread>> selectors = new ArrayList<>();
-        if (!globs.isEmpty()) {
-            List<ThreadPattern> patterns = globs.stream().map(ThreadPattern::parse).toList();
-            selectors.add(thread -> patterns.stream().anyMatch(pattern -> pattern.matches(kernelName(thread))));
-            return selectors;
-        }
-        for (EventLoopThreads framework : ServiceLoader.load(EventLoopThreads.class, GuardianLink.class.getClassLoader())) {
-            selectors.add(framework::isEventLoop);
-            framework.blockingAllowedInside().forEach((className, methods) ->
-                    methods.forEach(method -> exemptions.add(new StackTraceElement(className, method, null, -1))));
-        }
-        try {
-            selectors.add(VirtualThreadCarriers.selector());
-        } catch (IllegalStateException noCarriers) {
-            // a JDK without virtual threads' carrier class: nothing to select
-        }
-        return selectors;
-    }
-
-    /** The name the kernel gives a thread HotSpot started: its Java name, cut to 15 bytes. */
-    static String kernelName(Thread thread) {
-        byte[] name = thread.getName().getBytes(StandardCharsets.UTF_8);
-        return new String(name, 0, Math.min(name.length, ThreadPattern.COMM_BYTES - 1), StandardCharsets.UTF_8);
     }
 
     /** Registers and forgets threads with the command line's guard, which classifies their waits. */

@@ -126,19 +126,6 @@ public final class JvmLinks implements JavaContexts, AutoCloseable {
         return LinkProtocol.LINK_OPTION + socket;
     }
 
-    /**
-     * {@code JAVA_TOOL_OPTIONS} with the agent added after what it held already (empty when it
-     * was unset), so that every JVM COMMAND starts links here; empty when the path of the jar
-     * or the socket has a character the JVM would split the option at.
-     */
-    public Optional<String> javaToolOptions(Path agentJar, String existing) {
-        String option = "-javaagent:" + agentJar + "=" + agentOptions();
-        if (option.chars().anyMatch(c -> Character.isWhitespace(c) || c == '"' || c == '\'')) {
-            return Optional.empty();
-        }
-        return Optional.of(existing == null || existing.isBlank() ? option : existing + " " + option);
-    }
-
     /** The process ids of the JVMs linked now. */
     public Set<Integer> linkedPids() {
         return Set.copyOf(byPid.keySet());

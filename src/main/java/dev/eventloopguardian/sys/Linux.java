@@ -43,6 +43,7 @@ public final class Linux {
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             Linker.Option.firstVariadicArg(1), Linker.Option.captureCallState("errno"));
 
+    private static final int F_DUPFD = 0;
     private static final int F_DUPFD_CLOEXEC = 1030;
     private static final int F_GETFD = 1;
     private static final int F_SETFD = 2;
@@ -137,6 +138,11 @@ public final class Linux {
      * no longer depends on the lifetime of the original number, which its owner may close and
      * the process may reuse for something else.
      */
+    /** A copy of {@code fd} numbered 3 or more that exec does not close: for COMMAND to inherit. */
+    public static int duplicateInheritable(int fd) {
+        return (int) syscall(Nr.FCNTL, fd, F_DUPFD, 3);
+    }
+
     public static int duplicate(int fd) {
         return (int) syscall(Nr.FCNTL, fd, F_DUPFD_CLOEXEC, 0);
     }

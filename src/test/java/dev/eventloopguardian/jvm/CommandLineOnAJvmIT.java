@@ -222,6 +222,42 @@ class CommandLineOnAJvmIT {
         }
     }
 
+    /**
+     * The guard that aborts, on a JVM: with {@code --jvm-agent}, the JVM registers its threads in
+     * the guard's map itself (inherited across exec; as nobody too, without privileges), and a
+     * {@code Thread.sleep} on the loop aborts it; without the agent, a futex wait is allowed.
+     */
+    @Test
+    void theGuardThatAbortsCatchesAJavaLevelSleepWithTheAgent(@TempDir Path scratch) throws Exception {
+        String classPath = Guardian.worldReadableCopy(scratch, serverClassPath());
+        Path jar = Files.copy(PRODUCT_JAR, scratch.resolve("eventloop-guardian.jar"));
+        List<String> program = List.of(ProcessHandle.current().info().command().orElseThrow(), "-cp", classPath,
+                SleepingLoopProgram.class.getName());
+        for (List<String> user : List.of(List.<String>of(), List.of("--user", "nobody"))) {
+            GuardedRun withAgent = guardRun(jar, user, "--jvm-agent", program);
+            assertThat(withAgent.status()).as("with the agent %s: %s", user, withAgent.output()).isEqualTo(134);
+            assertThat(withAgent.output()).doesNotContain("survived");
+        }
+        GuardedRun withoutAgent = guardRun(jar, List.of(), "--no-jvm-agent", program);
+        assertThat(withoutAgent.status()).as(withoutAgent.output()).isZero();
+        assertThat(withoutAgent.output()).contains("survived");
+    }
+
+    private record GuardedRun(int status, String output) {
+    }
+
+    private static GuardedRun guardRun(Path jar, List<String> user, String agentOption, List<String> program) throws Exception {
+        List<String> command = new ArrayList<>(List.of("prlimit", "--core=0", "--"));
+        command.addAll(Guardian.jarCommand(jar));
+        command.addAll(user);
+        command.addAll(List.of(agentOption, "--all-threads", "--threads", "loop-*"));
+        command.addAll(program);
+        Process run = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(run.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return new GuardedRun(run.exitValue(), output);
+    }
+
     private interface Requests {
         void send(int port) throws Exception;
     }
