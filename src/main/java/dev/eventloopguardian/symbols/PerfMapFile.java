@@ -8,10 +8,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
-import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -84,41 +82,17 @@ final class PerfMapFile {
     }
 
     /**
-     * The perf map of the process at {@code proc} ({@code /proc/PID}), or empty when the process is
-     * gone; see {@link #fromStatus}.
+     * The perf map of the process at {@code proc} ({@code /proc/PID}): {@code /tmp/perf-N.map}
+     * under its own root, N being its pid as it sees it, owned by root or one of its uids. Empty
+     * when the process is gone.
      */
     static Optional<PerfMapFile> of(Path proc) {
-        try {
-            return Optional.of(fromStatus(proc, Files.readString(proc.resolve("status")), System::nanoTime));
-        } catch (IOException | SecurityException e) {
-            return Optional.empty();
-        }
+        return ProcessStatus.read(proc).map(status -> of(proc, status, System::nanoTime));
     }
 
-    /**
-     * The perf map of the process at {@code proc} whose {@code /proc/PID/status} reads
-     * {@code status}: {@code /tmp/perf-N.map} under its own root, N being its pid in its innermost
-     * pid namespace (the last of {@code NSpid}: a JVM in a container names the file after the pid
-     * it sees), owned by root or by one of its uids (real, effective, saved, file system).
-     */
-    static PerfMapFile fromStatus(Path proc, String status, LongSupplier clock) {
-        String namespacePid = proc.getFileName().toString();
-        Set<Integer> owners = new HashSet<>(Set.of(0));
-        for (String line : status.split("\n")) {
-            String[] words = line.strip().split("\\s+");
-            if (words[0].equals("NSpid:") && words.length > 1 && words[words.length - 1].matches("[0-9]+")) {
-                namespacePid = words[words.length - 1];
-            } else if (words[0].equals("Uid:")) {
-                for (int i = 1; i < words.length; i++) {
-                    if (words[i].matches("[0-9]{1,10}")) {
-                        // As the file system reports it: a uid above 2^31 is a negative int.
-                        owners.add((int) Long.parseLong(words[i]));
-                    }
-                }
-            }
-        }
-        return new PerfMapFile(proc.resolve("root").resolve("tmp").resolve("perf-" + namespacePid + ".map"), owners::contains,
-                clock);
+    static PerfMapFile of(Path proc, ProcessStatus status, LongSupplier clock) {
+        return new PerfMapFile(proc.resolve("root").resolve("tmp").resolve("perf-" + status.namespacePid() + ".map"),
+                uid -> uid == 0 || status.uids().contains(uid), clock);
     }
 
     Path file() {

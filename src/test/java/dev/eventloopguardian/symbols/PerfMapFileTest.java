@@ -155,11 +155,8 @@ class PerfMapFileTest {
     @Test
     void theFileIsFoundUnderTheProcessRootByItsInnermostPid() {
         Path proc = Path.of("/proc/31337");
-        String status = "Name:\tjava\nUid:\t1000\t1001\t1002\t4294967294\nNSpid:\t31337\t7\n";
-        PerfMapFile map = PerfMapFile.fromStatus(proc, status, () -> now);
-        assertThat(map.file()).isEqualTo(Path.of("/proc/31337/root/tmp/perf-7.map"));
-        assertThat(PerfMapFile.fromStatus(proc, "Name:\tjava\n", () -> now).file())
-                .as("no NSpid (before Linux 4.1)").isEqualTo(Path.of("/proc/31337/root/tmp/perf-31337.map"));
+        ProcessStatus status = ProcessStatus.parse("Name:\tjava\nNSpid:\t31337\t7\n", "31337");
+        assertThat(PerfMapFile.of(proc, status, () -> now).file()).isEqualTo(Path.of("/proc/31337/root/tmp/perf-7.map"));
     }
 
     @Test
@@ -167,13 +164,12 @@ class PerfMapFileTest {
         Path proc = Files.createDirectories(directory.resolve("proc/9"));
         Path file = Files.createDirectories(proc.resolve("root/tmp")).resolve("perf-9.map");
         write(file, "7f0000001000 100 work\n");
-        String status = "Uid:\t1000\t1000\t1000\t1000\n";
-        assertThat(PerfMapFile.fromStatus(proc, status, () -> now).resolve(WORK)).as("root's").isEqualTo("work+0x0");
+        ProcessStatus status = ProcessStatus.parse("Uid:\t1000\t1000\t1000\t1000\n", "9");
+        assertThat(PerfMapFile.of(proc, status, () -> now).resolve(WORK)).as("root's").isEqualTo("work+0x0");
         Files.setAttribute(file, "unix:uid", 1000);
-        assertThat(PerfMapFile.fromStatus(proc, status, () -> now).resolve(WORK)).as("the process's user's")
-                .isEqualTo("work+0x0");
+        assertThat(PerfMapFile.of(proc, status, () -> now).resolve(WORK)).as("the process's user's").isEqualTo("work+0x0");
         Files.setAttribute(file, "unix:uid", 2000);
-        assertThat(PerfMapFile.fromStatus(proc, status, () -> now).resolve(WORK)).as("another user's").isNull();
+        assertThat(PerfMapFile.of(proc, status, () -> now).resolve(WORK)).as("another user's").isNull();
     }
 
     /** A writer that records its asks and answers as the test says. */

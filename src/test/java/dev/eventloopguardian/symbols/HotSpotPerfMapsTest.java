@@ -1,0 +1,122 @@
+package dev.eventloopguardian.symbols;
+
+import dev.eventloopguardian.testing.Guardian;
+import dev.eventloopguardian.testing.JitCompiledBlocking;
+import dev.eventloopguardian.testing.KernelTest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Asking real JVMs for their perf maps through the Attach API, and the JVMs that must not be asked. */
+class HotSpotPerfMapsTest {
+    private final List<Process> jvms = new ArrayList<>();
+    private final HotSpotPerfMaps perfMaps = new HotSpotPerfMaps();
+
+    @AfterEach
+    void stopJvms() throws IOException {
+        for (Process jvm : jvms) {
+            jvm.destroyForcibly();
+            Files.deleteIfExists(perfMapOf(jvm));
+        }
+    }
+
+    private static Path perfMapOf(Process jvm) {
+        return Path.of("/tmp/perf-" + jvm.pid() + ".map");
+    }
+
+    /** Starts a JVM whose compiled method then sleeps for a minute; returns once it is compiled. */
+    private Process startJvm(String... options) throws IOException {
+        return startJvm(List.of(), System.getProperty("java.class.path"), options);
+    }
+
+    private Process startJvm(List<String> prefix, String classPath, String... options) throws IOException {
+        List<String> command = new ArrayList<>(prefix);
+        List<String> jvm = JitCompiledBlocking.commandWithClassPath(classPath, "waiter", "1", "60000");
+        int java = jvm.indexOf(ProcessHandle.current().info().command().orElseThrow());
+        command.addAll(jvm.subList(0, java + 1));
+        command.addAll(List.of(options));
+        command.addAll(jvm.subList(java + 1, jvm.size()));
+        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        jvms.add(process);
+        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        assertThat(out.readLine()).as("the JVM's first line").isEqualTo("ready");
+        return process;
+    }
+
+    @Test
+    void aJvmWritesItsPerfMapWithTheCompiledMethod() throws Exception {
+        Process jvm = startJvm();
+        perfMaps.write((int) jvm.pid()).get(30, TimeUnit.SECONDS);
+        assertThat(Files.readString(perfMapOf(jvm))).contains(" " + JitCompiledBlocking.METHOD + "\n");
+        // Again, through the attach listener the first ask started.
+        Files.delete(perfMapOf(jvm));
+        perfMaps.write((int) jvm.pid()).get(30, TimeUnit.SECONDS);
+        assertThat(perfMapOf(jvm)).exists();
+    }
+
+    @Test
+    @KernelTest(needs = {})
+    void rootAsksAJvmOfAnotherUser(@TempDir Path scratch) throws Exception {
+        String classPath = Guardian.worldReadableClassPath(scratch, List.of(JitCompiledBlocking.class.getName()));
+        Process jvm = startJvm(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"), classPath);
+        perfMaps.write((int) jvm.pid()).get(30, TimeUnit.SECONDS);
+        assertThat(Files.getOwner(perfMapOf(jvm)).getName()).isNotEqualTo("root");
+        assertThat(Files.readString(perfMapOf(jvm))).contains(JitCompiledBlocking.METHOD);
+    }
+
+    @Test
+    void aJvmThatDisabledAttachingIsNotSentSigquit() throws Exception {
+        // Without perf data the JDK's own client cannot tell, and would signal it into thread dumps.
+        Process jvm = startJvm("-XX:+DisableAttachMechanism", "-XX:-UsePerfData");
+        CompletableFuture<Void> ask = perfMaps.write((int) jvm.pid());
+        assertThatThrownBy(() -> ask.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .hasMessageContaining("-XX:+DisableAttachMechanism");
+        Thread.sleep(500); // a JVM prints its thread dump within milliseconds of a SIGQUIT
+        InputStream out = jvm.getInputStream();
+        assertThat(new String(out.readNBytes(out.available()), StandardCharsets.UTF_8)).doesNotContain("thread dump");
+        assertThat(perfMapOf(jvm)).doesNotExist();
+    }
+
+    @Test
+    void aJvmThatDoesNotCatchSigquitIsAskedThroughTheListenerItStartedAtStartUp() throws Exception {
+        // -Xrs leaves SIGQUIT alone, so HotSpot starts its attach listener at once instead.
+        Process jvm = startJvm("-Xrs");
+        perfMaps.write((int) jvm.pid()).get(30, TimeUnit.SECONDS);
+        assertThat(Files.readString(perfMapOf(jvm))).contains(JitCompiledBlocking.METHOD);
+    }
+
+    @Test
+    void aProcessThatDoesNotCatchSigquitIsRefusedAtOnceAndUnharmed() throws Exception {
+        try (Sleeper python = Sleeper.start("", java.util.Map.of())) {
+            long started = System.nanoTime();
+            CompletableFuture<Void> ask = perfMaps.write(python.pid());
+            assertThatThrownBy(() -> ask.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .hasMessageContaining("does not catch SIGQUIT");
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)).as("not the client's 10 s wait")
+                    .isLessThan(2_000);
+            assertThat(python.process.isAlive()).as("SIGQUIT would have killed it").isTrue();
+        }
+    }
+
+    @Test
+    void thisJvmIsNotAsked() {
+        CompletableFuture<Void> ask = perfMaps.write((int) ProcessHandle.current().pid());
+        assertThatThrownBy(() -> ask.get(5, TimeUnit.SECONDS)).hasMessageContaining("this JVM");
+    }
+}
