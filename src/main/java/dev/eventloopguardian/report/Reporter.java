@@ -6,6 +6,7 @@ import dev.eventloopguardian.guard.BlockingEvent;
 import dev.eventloopguardian.guard.GuardException;
 import dev.eventloopguardian.guard.SleepEnd;
 import dev.eventloopguardian.guard.SyscallTable;
+import dev.eventloopguardian.symbols.HotSpotPerfMaps;
 import dev.eventloopguardian.symbols.KernelSymbols;
 import dev.eventloopguardian.sys.Arch;
 
@@ -46,7 +47,8 @@ public final class Reporter implements AutoCloseable {
     private Reporter(Guard guard, ReportSettings settings, JavaContexts java) throws GuardException {
         this.guard = guard;
         this.settings = settings;
-        StackNames names = new StackNames(SyscallTable.of(Arch.current()), KernelSymbols.kallsyms());
+        StackNames names = new StackNames(SyscallTable.of(Arch.current()), KernelSymbols.kallsyms(), new HotSpotPerfMaps(),
+                this::note);
         names.warmUp();
         this.output = new ReportOutput(settings.events().name(), settings.events().writer());
         this.format = EventFormat.named(settings.format(), output);
@@ -151,6 +153,11 @@ public final class Reporter implements AutoCloseable {
                     + "that could not be written are counted");
             notes.flush();
         }
+    }
+
+    private void note(String text) {
+        settings.notes().println("eventloop-guardian: " + text);
+        settings.notes().flush();
     }
 
     private static void sleepQuietly(Duration duration) {

@@ -44,6 +44,7 @@ public final class ProcessSymbols {
     private final Path proc;
     private final Map<String, Optional<ElfSymbols>> files = new HashMap<>();
     private List<Mapping> mappings;
+    private boolean hotSpot;
     private long readAt;
     private String unavailable;
     /** The perf map, looked for at the first JIT address; null before, or when the process was gone. */
@@ -125,12 +126,7 @@ public final class ProcessSymbols {
 
     /** Whether the process runs a HotSpot JVM: it maps {@code libjvm.so}. */
     public synchronized boolean isHotSpot() {
-        for (Mapping mapping : mappings) {
-            if (mapping.isFile() && mapping.fileName().equals("libjvm.so")) {
-                return true;
-            }
-        }
-        return false;
+        return hotSpot;
     }
 
     /**
@@ -232,6 +228,7 @@ public final class ProcessSymbols {
         readAt = System.nanoTime();
         try {
             mappings = Mapping.parse(Files.readString(proc.resolve("maps")));
+            hotSpot = mappings.stream().anyMatch(mapping -> mapping.isFile() && mapping.fileName().equals("libjvm.so"));
             unavailable = null;
         } catch (IOException e) {
             if (mappings == null) {
