@@ -25,7 +25,7 @@ import java.util.function.LongSupplier;
  * its last {@link #MAX_BYTES} and {@link #MAX_LINES} lines are read, the newest, so that a huge
  * map costs bounded memory. Like perf, it is read only as a regular file, not through a symbolic
  * link, and only when owned by root or the process's user: anyone may create files in
- * {@code /tmp}.
+ * {@code /tmp}; and only when written since the process started.
  *
  * <p>Asks go through a {@link PerfMapWriter}, at most one at a time, and no sooner than
  * {@link #FIRST_ASK_INTERVAL_NANOS} after the last; the interval doubles, up to
@@ -41,8 +41,12 @@ final class PerfMapFile {
     static final long FIRST_ASK_INTERVAL_NANOS = 5_000_000_000L;
     static final long LONGEST_ASK_INTERVAL_NANOS = 160_000_000_000L;
 
+    /** Clock ticks a second in {@code /proc/PID/stat}: USER_HZ, 100 on every architecture Linux runs on today. */
+    private static final int USER_HZ = 100;
+
     private final Path file;
     private final IntPredicate mayOwn;
+    private final FileTime notBefore;
     private final LongSupplier clock;
     private final int maxBytes;
     private final int maxLines;
@@ -65,17 +69,18 @@ final class PerfMapFile {
     }
 
     /**
-     * The perf map at {@code file}, read only when owned by a uid {@code mayOwn} accepts;
-     * {@code clock} gives nanoseconds, as {@link System#nanoTime}.
+     * The perf map at {@code file}, read only when owned by a uid {@code mayOwn} accepts and
+     * written at {@code notBefore} or later; {@code clock} gives nanoseconds, as {@link System#nanoTime}.
      */
-    PerfMapFile(Path file, IntPredicate mayOwn, LongSupplier clock) {
-        this(file, mayOwn, clock, MAX_BYTES, MAX_LINES);
+    PerfMapFile(Path file, IntPredicate mayOwn, FileTime notBefore, LongSupplier clock) {
+        this(file, mayOwn, notBefore, clock, MAX_BYTES, MAX_LINES);
     }
 
     /** With other bounds than {@link #MAX_BYTES} and {@link #MAX_LINES}, for tests. */
-    PerfMapFile(Path file, IntPredicate mayOwn, LongSupplier clock, int maxBytes, int maxLines) {
+    PerfMapFile(Path file, IntPredicate mayOwn, FileTime notBefore, LongSupplier clock, int maxBytes, int maxLines) {
         this.file = file;
         this.mayOwn = mayOwn;
+        this.notBefore = notBefore;
         this.clock = clock;
         this.maxBytes = maxBytes;
         this.maxLines = maxLines;
@@ -83,16 +88,39 @@ final class PerfMapFile {
 
     /**
      * The perf map of the process at {@code proc} ({@code /proc/PID}): {@code /tmp/perf-N.map}
-     * under its own root, N being its pid as it sees it, owned by root or one of its uids. Empty
-     * when the process is gone.
+     * under its own root, N being its pid as it sees it, owned by root or one of its uids, and
+     * written since the process started: a map left by an earlier process with the same pid (perf
+     * maps outlive their JVMs) would name the wrong code. Empty when the process is gone.
      */
     static Optional<PerfMapFile> of(Path proc) {
-        return ProcessStatus.read(proc).map(status -> of(proc, status, System::nanoTime));
+        return ProcessStatus.read(proc).map(status -> of(proc, status, started(proc), System::nanoTime));
     }
 
-    static PerfMapFile of(Path proc, ProcessStatus status, LongSupplier clock) {
+    static PerfMapFile of(Path proc, ProcessStatus status, FileTime started, LongSupplier clock) {
         return new PerfMapFile(proc.resolve("root").resolve("tmp").resolve("perf-" + status.namespacePid() + ".map"),
-                uid -> uid == 0 || status.uids().contains(uid), clock);
+                uid -> uid == 0 || status.uids().contains(uid), started, clock);
+    }
+
+    /**
+     * When the process at {@code proc} started, to the second below (the boot time is in whole
+     * seconds); the epoch when that cannot be read, which lets any map through.
+     */
+    static FileTime started(Path proc) {
+        try {
+            String stat = Files.readString(proc.resolve("stat"));
+            // The fields after the command name, which may hold spaces and parentheses; starttime is field 22.
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long ticks = Long.parseLong(fields[22 - 3]);
+            for (String line : Files.readAllLines(Path.of("/proc/stat"))) {
+                if (line.startsWith("btime ")) {
+                    long bootSeconds = Long.parseLong(line.substring("btime ".length()).strip());
+                    return FileTime.fromMillis((bootSeconds - 1) * 1_000 + ticks * 1_000 / USER_HZ);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the process is gone, or the kernel says it differently: no limit
+        }
+        return FileTime.fromMillis(0);
     }
 
     Path file() {
@@ -147,11 +175,12 @@ final class PerfMapFile {
         try {
             Map<String, Object> attributes = Files.readAttributes(file, "unix:ino,size,lastModifiedTime,uid,isRegularFile",
                     LinkOption.NOFOLLOW_LINKS);
-            if (!(Boolean) attributes.get("isRegularFile") || !mayOwn.test((Integer) attributes.get("uid"))) {
+            FileTime modified = (FileTime) attributes.get("lastModifiedTime");
+            if (!(Boolean) attributes.get("isRegularFile") || !mayOwn.test((Integer) attributes.get("uid"))
+                    || modified.compareTo(notBefore) < 0) {
                 return null;
             }
-            return new Identity(attributes.get("ino"), (Long) attributes.get("size"),
-                    (FileTime) attributes.get("lastModifiedTime"));
+            return new Identity(attributes.get("ino"), (Long) attributes.get("size"), modified);
         } catch (IOException | SecurityException | UnsupportedOperationException e) {
             return null;
         }

@@ -23,13 +23,14 @@ class PerfMapFileTest {
     private static final long WORK = 0x7f0000001000L;
     private static final long SLEEP = 0x7f0000002000L;
     private static final int PID = 4242;
+    private static final FileTime EPOCH = FileTime.fromMillis(0);
 
     @TempDir
     Path directory;
     private long now = 1_000 * SECOND;
 
     private PerfMapFile perfMap(Path file) {
-        return new PerfMapFile(file, uid -> true, () -> now);
+        return new PerfMapFile(file, uid -> true, EPOCH, () -> now);
     }
 
     private static void write(Path file, String text) {
@@ -113,7 +114,7 @@ class PerfMapFileTest {
     void onlyARegularFileOfAnAllowedOwnerIsRead() throws Exception {
         Path file = directory.resolve("perf-1.map");
         write(file, "7f0000001000 100 work\n");
-        assertThat(new PerfMapFile(file, uid -> false, () -> now).resolve(WORK)).as("owned by someone else").isNull();
+        assertThat(new PerfMapFile(file, uid -> false, EPOCH, () -> now).resolve(WORK)).as("owned by someone else").isNull();
 
         Path link = directory.resolve("perf-2.map");
         Files.createSymbolicLink(link, file);
@@ -134,12 +135,12 @@ class PerfMapFileTest {
         }
         write(file, text.toString());
         // The last lines are 21 bytes each: the last 100 bytes hold 4 of them and the end of a fifth.
-        PerfMapFile bytes = new PerfMapFile(file, uid -> true, () -> now, 100, 1_000_000);
+        PerfMapFile bytes = new PerfMapFile(file, uid -> true, EPOCH, () -> now, 100, 1_000_000);
         assertThat(bytes.resolve(WORK + 999 * 0x10L)).isEqualTo("m999+0x0");
         assertThat(bytes.resolve(WORK + 996 * 0x10L)).isEqualTo("m996+0x0");
         assertThat(bytes.resolve(WORK + 995 * 0x10L)).as("its start was not read").isNull();
 
-        PerfMapFile lines = new PerfMapFile(file, uid -> true, () -> now, 1 << 20, 10);
+        PerfMapFile lines = new PerfMapFile(file, uid -> true, EPOCH, () -> now, 1 << 20, 10);
         assertThat(lines.resolve(WORK + 990 * 0x10L)).isEqualTo("m990+0x0");
         assertThat(lines.resolve(WORK + 989 * 0x10L)).isNull();
     }
@@ -148,7 +149,7 @@ class PerfMapFileTest {
     void aTailCutAtALineStartKeepsThatLine() {
         Path file = directory.resolve("perf-1.map");
         write(file, "7f0000001000 10 first\n7f0000002000 10 last\n"); // 22 + 21 bytes
-        PerfMapFile map = new PerfMapFile(file, uid -> true, () -> now, 21, 10);
+        PerfMapFile map = new PerfMapFile(file, uid -> true, EPOCH, () -> now, 21, 10);
         assertThat(map.resolve(SLEEP)).isEqualTo("last+0x0");
     }
 
@@ -156,7 +157,7 @@ class PerfMapFileTest {
     void theFileIsFoundUnderTheProcessRootByItsInnermostPid() {
         Path proc = Path.of("/proc/31337");
         ProcessStatus status = ProcessStatus.parse("Name:\tjava\nNSpid:\t31337\t7\n", "31337");
-        assertThat(PerfMapFile.of(proc, status, () -> now).file()).isEqualTo(Path.of("/proc/31337/root/tmp/perf-7.map"));
+        assertThat(PerfMapFile.of(proc, status, EPOCH, () -> now).file()).isEqualTo(Path.of("/proc/31337/root/tmp/perf-7.map"));
     }
 
     @Test
@@ -165,11 +166,29 @@ class PerfMapFileTest {
         Path file = Files.createDirectories(proc.resolve("root/tmp")).resolve("perf-9.map");
         write(file, "7f0000001000 100 work\n");
         ProcessStatus status = ProcessStatus.parse("Uid:\t1000\t1000\t1000\t1000\n", "9");
-        assertThat(PerfMapFile.of(proc, status, () -> now).resolve(WORK)).as("root's").isEqualTo("work+0x0");
+        assertThat(PerfMapFile.of(proc, status, EPOCH, () -> now).resolve(WORK)).as("root's").isEqualTo("work+0x0");
         Files.setAttribute(file, "unix:uid", 1000);
-        assertThat(PerfMapFile.of(proc, status, () -> now).resolve(WORK)).as("the process's user's").isEqualTo("work+0x0");
+        assertThat(PerfMapFile.of(proc, status, EPOCH, () -> now).resolve(WORK)).as("the process's user's").isEqualTo("work+0x0");
         Files.setAttribute(file, "unix:uid", 2000);
-        assertThat(PerfMapFile.of(proc, status, () -> now).resolve(WORK)).as("another user's").isNull();
+        assertThat(PerfMapFile.of(proc, status, EPOCH, () -> now).resolve(WORK)).as("another user's").isNull();
+    }
+
+    @Test
+    void aMapFromBeforeTheProcessStartedIsAnotherProcesssWithTheSamePid() throws IOException {
+        Path file = directory.resolve("perf-1.map");
+        write(file, "7f0000001000 100 work\n");
+        Files.setLastModifiedTime(file, FileTime.fromMillis(1_000_000));
+        assertThat(new PerfMapFile(file, uid -> true, FileTime.fromMillis(2_000_000), () -> now).resolve(WORK)).isNull();
+        assertThat(new PerfMapFile(file, uid -> true, FileTime.fromMillis(1_000_000), () -> now).resolve(WORK))
+                .isEqualTo("work+0x0");
+    }
+
+    @Test
+    void aProcessStartedWhenItsProcStatSays() throws IOException {
+        long millis = PerfMapFile.started(Path.of("/proc/self")).toMillis();
+        long jvmStart = ProcessHandle.current().info().startInstant().orElseThrow().toEpochMilli();
+        assertThat(millis).isBetween(jvmStart - 2_000, jvmStart + 10);
+        assertThat(PerfMapFile.started(directory.resolve("no-such-process")).toMillis()).isZero();
     }
 
     /** A writer that records its asks and answers as the test says. */
