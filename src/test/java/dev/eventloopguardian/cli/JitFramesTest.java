@@ -1,0 +1,136 @@
+package dev.eventloopguardian.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.eventloopguardian.testing.Guardian;
+import dev.eventloopguardian.testing.JitCompiledBlocking;
+import dev.eventloopguardian.testing.KernelTest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static dev.eventloopguardian.testing.Guardian.guardian;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A JVM's JIT-compiled method named in the user stacks of a report, from the perf map the JVM is
+ * asked to write: the thread blocks in {@code poll} called through FFM from a compiled method
+ * ({@link JitCompiledBlocking}), whose frame would otherwise be an address in {@code (jit)}.
+ * The JVM runs without options from the environment, so no Java agent joins in.
+ */
+@KernelTest
+class JitFramesTest {
+    private static final String THREAD = "jit-poller";
+    private static final String FRAME = JitCompiledBlocking.METHOD + "+0x";
+    private static final Duration ATTACHED = Duration.ofSeconds(30);
+
+    private final Set<Long> jvms = new HashSet<>();
+    private final List<Process> targets = new ArrayList<>();
+
+    @AfterEach
+    void removePerfMaps() throws IOException {
+        targets.forEach(Process::destroyForcibly);
+        for (long pid : jvms) {
+            Files.deleteIfExists(Path.of("/tmp/perf-" + pid + ".map"));
+        }
+    }
+
+    @Test
+    void reportNamesTheCompiledMethodOfAJvmCommand(@TempDir Path directory) throws IOException {
+        Path events = directory.resolve("events.jsonl");
+        List<String> arguments = new ArrayList<>(List.of("--report", "--format", "json", "--output", events.toString(),
+                "--all-threads", "--threads", THREAD));
+        arguments.addAll(JitCompiledBlocking.command(THREAD, "3", "300"));
+        Guardian.Result result = guardian().run(arguments.toArray(String[]::new));
+
+        assertThat(result.status()).as(result.toString()).isZero();
+        assertThat(result.stdout()).as(result.toString()).isEqualTo("ready\ndone\n");
+        List<JsonNode> reported = readJsonLines(events);
+        assertThat(reported).as(result.toString()).hasSize(3).allSatisfy(event -> {
+            assertThat(event.get("syscall").asText()).isEqualTo("poll");
+            assertThat(userStack(event)).as("the first event too: it waits for the map it asked for")
+                    .anySatisfy(frame -> assertThat(frame).startsWith(FRAME).endsWith(" (jit)"));
+        });
+        assertThat(result.stderr()).as(result.toString()).doesNotContain("stay unnamed");
+    }
+
+    @Test
+    void attachNamesTheCompiledMethodOfARunningJvm(@TempDir Path directory) throws Exception {
+        Process target = new ProcessBuilder(JitCompiledBlocking.command(JitCompiledBlocking.AWAIT_LINE, THREAD, "3", "300"))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        targets.add(target);
+        jvms.add(target.pid());
+        BufferedReader out = new BufferedReader(new InputStreamReader(target.getInputStream(), StandardCharsets.UTF_8));
+        assertThat(out.readLine()).isEqualTo("ready");
+        Path events = directory.resolve("events.jsonl");
+        try (Guardian.Running guardian = guardian().start("attach", "--pid", Long.toString(target.pid()), "--threads", THREAD,
+                "--format", "json", "--output", events.toString())) {
+            guardian.awaitStderr("attached to pid " + target.pid(), ATTACHED);
+            target.getOutputStream().write("go\n".getBytes(StandardCharsets.UTF_8));
+            target.getOutputStream().flush();
+            assertThat(out.readLine()).isEqualTo("done");
+            Guardian.Result result = guardian.result(); // ends by itself when the target exits
+            assertThat(result.status()).as(result.toString()).isZero();
+            assertThat(readJsonLines(events)).as(result.toString()).hasSize(3).allSatisfy(event ->
+                    assertThat(userStack(event)).anySatisfy(frame -> assertThat(frame).startsWith(FRAME).endsWith(" (jit)")));
+        }
+        assertThat(target.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void aJvmThatRefusesToBeAttachedKeepsItsAddressesAndTheReportGoesOn(@TempDir Path directory) throws IOException {
+        Path events = directory.resolve("events.jsonl");
+        List<String> arguments = new ArrayList<>(List.of("--report", "--format", "json", "--output", events.toString(),
+                "--all-threads", "--threads", THREAD));
+        List<String> command = JitCompiledBlocking.command(THREAD, "3", "300");
+        // Without perf data the JDK's client cannot tell that attaching is off, and would signal the JVM into thread dumps.
+        int java = command.indexOf(ProcessHandle.current().info().command().orElseThrow());
+        command = Stream.of(command.subList(0, java + 1), List.of("-XX:+DisableAttachMechanism", "-XX:-UsePerfData"),
+                command.subList(java + 1, command.size())).flatMap(List::stream).toList();
+        arguments.addAll(command);
+        Guardian.Result result = guardian().run(arguments.toArray(String[]::new));
+
+        assertThat(result.status()).as(result.toString()).isZero();
+        assertThat(result.stdout()).as("no thread dump: " + result).isEqualTo("ready\ndone\n");
+        List<JsonNode> reported = readJsonLines(events);
+        assertThat(reported).as(result.toString()).hasSize(3).allSatisfy(event ->
+                assertThat(userStack(event)).anySatisfy(frame -> assertThat(frame).matches("0x\\p{XDigit}+ \\(jit\\)"))
+                        .noneSatisfy(frame -> assertThat(frame).startsWith(FRAME)));
+        assertThat(result.stderr().lines().filter(line -> line.contains("stay unnamed")).toList()).as(result.toString())
+                .containsExactly("eventloop-guardian: JIT frames of pid " + reported.getFirst().get("pid").asLong()
+                        + " stay unnamed: it cannot be asked for a perf map (it runs with -XX:+DisableAttachMechanism)");
+    }
+
+    private List<String> userStack(JsonNode event) {
+        jvms.add(event.get("pid").asLong());
+        List<String> frames = new ArrayList<>();
+        event.get("user_stack").forEach(frame -> frames.add(frame.asText()));
+        return frames;
+    }
+
+    private static List<JsonNode> readJsonLines(Path file) throws IOException {
+        ObjectMapper mapper = new ObjectMapper();
+        return Files.readAllLines(file).stream().map(line -> {
+            try {
+                return mapper.readTree(line);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }).toList();
+    }
+}
