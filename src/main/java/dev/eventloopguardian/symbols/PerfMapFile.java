@@ -22,10 +22,11 @@ import java.util.function.LongSupplier;
  * <p>The file is read when a JIT address is first named, and again only when an address is not
  * found in it and the file changed since (inode, size or modification time; checked at most every
  * 100 ms): a JVM rewrites its map whole on each request, and an appending writer adds to it. Only
- * its last {@link #MAX_BYTES} and {@link #MAX_LINES} lines are read, the newest, so that a huge
- * map costs bounded memory. Like perf, it is read only as a regular file, not through a symbolic
- * link, and only when owned by root or the process's user: anyone may create files in
- * {@code /tmp}; and only when written since the process started.
+ * the newest lines are read, those in the last {@link #MAX_BYTES} and of them the last
+ * {@link #MAX_LINES}, so that a huge map costs bounded memory. Like perf, it is read only as a
+ * regular file (not through a symbolic link; a FIFO would block the open) owned by root or the
+ * process's user, since anyone may create files in {@code /tmp}; and only when written since the
+ * process started.
  *
  * <p>Asks go through a {@link PerfMapWriter}, at most one at a time, and no sooner than
  * {@link #FIRST_ASK_INTERVAL_NANOS} after the last; the interval doubles, up to

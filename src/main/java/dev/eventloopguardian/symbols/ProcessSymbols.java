@@ -148,7 +148,11 @@ public final class ProcessSymbols {
             if (map.refresh()) {
                 return true;
             }
-            if (!isHotSpot() || (ask = map.ask(pid, writer, unnamed)) == null) {
+            if (!hotSpot) {
+                return false;
+            }
+            ask = map.ask(pid, writer, unnamed);
+            if (ask == null) {
                 return false;
             }
             before = map.version();
