@@ -1,7 +1,6 @@
 package dev.eventloopguardian.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.eventloopguardian.testing.Guardian;
 import dev.eventloopguardian.testing.JitCompiledBlocking;
 import dev.eventloopguardian.testing.KernelTest;
@@ -12,7 +11,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,7 +58,7 @@ class JitFramesTest {
 
         assertThat(result.status()).as(result.toString()).isZero();
         assertThat(result.stdout()).as(result.toString()).isEqualTo("ready\ndone\n");
-        List<JsonNode> reported = readJsonLines(events);
+        List<JsonNode> reported = AttachTest.readJsonLines(events);
         assertThat(reported).as(result.toString()).hasSize(3).allSatisfy(event -> {
             assertThat(event.get("syscall").asText()).isEqualTo("poll");
             assertThat(userStack(event)).as("the first event too: it waits for the map it asked for")
@@ -86,7 +84,7 @@ class JitFramesTest {
             assertThat(out.readLine()).isEqualTo("done");
             Guardian.Result result = guardian.result(); // ends by itself when the target exits
             assertThat(result.status()).as(result.toString()).isZero();
-            assertThat(readJsonLines(events)).as(result.toString()).hasSize(3).allSatisfy(event ->
+            assertThat(AttachTest.readJsonLines(events)).as(result.toString()).hasSize(3).allSatisfy(event ->
                     assertThat(userStack(event)).anySatisfy(frame -> assertThat(frame).startsWith(FRAME).endsWith(" (jit)")));
         }
         assertThat(target.waitFor(10, TimeUnit.SECONDS)).isTrue();
@@ -107,7 +105,7 @@ class JitFramesTest {
 
         assertThat(result.status()).as(result.toString()).isZero();
         assertThat(result.stdout()).as("no thread dump: " + result).isEqualTo("ready\ndone\n");
-        List<JsonNode> reported = readJsonLines(events);
+        List<JsonNode> reported = AttachTest.readJsonLines(events);
         assertThat(reported).as(result.toString()).hasSize(3).allSatisfy(event ->
                 assertThat(userStack(event)).anySatisfy(frame -> assertThat(frame).matches("0x\\p{XDigit}+ \\(jit\\)"))
                         .noneSatisfy(frame -> assertThat(frame).startsWith(FRAME)));
@@ -121,16 +119,5 @@ class JitFramesTest {
         List<String> frames = new ArrayList<>();
         event.get("user_stack").forEach(frame -> frames.add(frame.asText()));
         return frames;
-    }
-
-    private static List<JsonNode> readJsonLines(Path file) throws IOException {
-        ObjectMapper mapper = new ObjectMapper();
-        return Files.readAllLines(file).stream().map(line -> {
-            try {
-                return mapper.readTree(line);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }).toList();
     }
 }

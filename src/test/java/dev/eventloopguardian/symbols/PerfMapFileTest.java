@@ -33,6 +33,16 @@ class PerfMapFileTest {
         return new PerfMapFile(file, uid -> true, EPOCH, () -> now);
     }
 
+    /** The map of a process whose perf map holds {@code text}, in {@code perf-1.map}. */
+    private PerfMapFile perfMapOf(String text) {
+        write(mapFile(), text);
+        return perfMap(mapFile());
+    }
+
+    private Path mapFile() {
+        return directory.resolve("perf-1.map");
+    }
+
     private static void write(Path file, String text) {
         try {
             Files.writeString(file, text);
@@ -50,9 +60,7 @@ class PerfMapFileTest {
 
     @Test
     void namesJitCodeFromTheFile() {
-        Path file = directory.resolve("perf-1.map");
-        write(file, "0x00007f0000001000 0x0000000000000100 void Work.run()\n");
-        PerfMapFile map = perfMap(file);
+        PerfMapFile map = perfMapOf("0x00007f0000001000 0x0000000000000100 void Work.run()\n");
         assertThat(map.resolve(WORK + 0x24)).isEqualTo("void Work.run()+0x24");
         assertThat(map.resolve(SLEEP)).isNull();
         assertThat(map.version()).isEqualTo(1);
@@ -60,9 +68,8 @@ class PerfMapFileTest {
 
     @Test
     void readsAgainOnlyWhenAnAddressIsNotFoundAndTheFileChanged() throws IOException {
-        Path file = directory.resolve("perf-1.map");
-        write(file, "7f0000001000 100 work\n");
-        PerfMapFile map = perfMap(file);
+        Path file = mapFile();
+        PerfMapFile map = perfMapOf("7f0000001000 100 work\n");
         assertThat(map.resolve(WORK)).isEqualTo("work+0x0");
 
         rewrite(file, "7f0000001000 100 moved\n7f0000002000 100 sleep\n");
@@ -76,9 +83,8 @@ class PerfMapFileTest {
 
     @Test
     void looksAtTheFileAtMostEvery100Milliseconds() throws IOException {
-        Path file = directory.resolve("perf-1.map");
-        write(file, "7f0000001000 100 work\n");
-        PerfMapFile map = perfMap(file);
+        Path file = mapFile();
+        PerfMapFile map = perfMapOf("7f0000001000 100 work\n");
         assertThat(map.resolve(SLEEP)).isNull();
         rewrite(file, "7f0000001000 100 work\n7f0000002000 100 sleep\n");
         now += 50 * MS;
@@ -89,9 +95,7 @@ class PerfMapFileTest {
 
     @Test
     void anUnchangedFileIsNotReadAgain() throws IOException {
-        Path file = directory.resolve("perf-1.map");
-        write(file, "7f0000001000 100 work\n");
-        PerfMapFile map = perfMap(file);
+        PerfMapFile map = perfMapOf("7f0000001000 100 work\n");
         assertThat(map.resolve(SLEEP)).isNull();
         now += SECOND;
         assertThat(map.refresh()).isFalse();
@@ -101,7 +105,7 @@ class PerfMapFileTest {
 
     @Test
     void aMapThatAppearsLaterIsRead() {
-        Path file = directory.resolve("perf-1.map");
+        Path file = mapFile();
         PerfMapFile map = perfMap(file);
         assertThat(map.resolve(WORK)).isNull();
         write(file, "7f0000001000 100 work\n");
@@ -112,7 +116,7 @@ class PerfMapFileTest {
 
     @Test
     void onlyARegularFileOfAnAllowedOwnerIsRead() throws Exception {
-        Path file = directory.resolve("perf-1.map");
+        Path file = mapFile();
         write(file, "7f0000001000 100 work\n");
         assertThat(new PerfMapFile(file, uid -> false, EPOCH, () -> now).resolve(WORK)).as("owned by someone else").isNull();
 
@@ -128,7 +132,7 @@ class PerfMapFileTest {
 
     @Test
     void aHugeMapKeepsItsNewestLines() {
-        Path file = directory.resolve("perf-1.map");
+        Path file = mapFile();
         StringBuilder text = new StringBuilder();
         for (int i = 0; i < 1_000; i++) {
             text.append(Long.toHexString(WORK + i * 0x10L)).append(" 10 m").append(i).append('\n');
@@ -147,7 +151,7 @@ class PerfMapFileTest {
 
     @Test
     void aTailCutAtALineStartKeepsThatLine() {
-        Path file = directory.resolve("perf-1.map");
+        Path file = mapFile();
         write(file, "7f0000001000 10 first\n7f0000002000 10 last\n"); // 22 + 21 bytes
         PerfMapFile map = new PerfMapFile(file, uid -> true, EPOCH, () -> now, 21, 10);
         assertThat(map.resolve(SLEEP)).isEqualTo("last+0x0");
@@ -175,7 +179,7 @@ class PerfMapFileTest {
 
     @Test
     void aMapFromBeforeTheProcessStartedIsAnotherProcesssWithTheSamePid() throws IOException {
-        Path file = directory.resolve("perf-1.map");
+        Path file = mapFile();
         write(file, "7f0000001000 100 work\n");
         Files.setLastModifiedTime(file, FileTime.fromMillis(1_000_000));
         assertThat(new PerfMapFile(file, uid -> true, FileTime.fromMillis(2_000_000), () -> now).resolve(WORK)).isNull();
@@ -208,7 +212,7 @@ class PerfMapFileTest {
 
     @Test
     void asksAtMostOncePerIntervalAndReadsWhatWasWritten() {
-        Path file = directory.resolve("perf-1.map");
+        Path file = mapFile();
         PerfMapFile map = perfMap(file);
         Writer writer = new Writer();
         writer.writes = () -> write(file, "7f0000001000 100 work\n");
@@ -228,7 +232,7 @@ class PerfMapFileTest {
 
     @Test
     void noSecondAskWhileOneIsUnanswered() {
-        Path file = directory.resolve("perf-1.map");
+        Path file = mapFile();
         PerfMapFile map = perfMap(file);
         Writer writer = new Writer();
         writer.answer = new CompletableFuture<>();
@@ -245,7 +249,7 @@ class PerfMapFileTest {
 
     @Test
     void aProcessThatCannotBeAskedIsNeverAskedAgain() {
-        PerfMapFile map = perfMap(directory.resolve("perf-1.map"));
+        PerfMapFile map = perfMap(mapFile());
         Writer writer = new Writer();
         writer.answer = CompletableFuture.failedFuture(new IOException("The VM does not support the attach mechanism"));
         assertThat(map.ask(PID, writer, new long[] {WORK})).isNotNull();
@@ -258,7 +262,7 @@ class PerfMapFileTest {
 
     @Test
     void aWriterThatThrowsOrWritesNothingCountsAsARefusal() {
-        PerfMapFile throwing = perfMap(directory.resolve("perf-1.map"));
+        PerfMapFile throwing = perfMap(mapFile());
         assertThat(throwing.ask(PID, pid -> {
             throw new IllegalStateException("no attach provider");
         }, new long[] {WORK})).isNotNull();
@@ -273,9 +277,8 @@ class PerfMapFileTest {
 
     @Test
     void asksLessOftenWhileNewMapsDoNotNameTheCodeThatPromptedThem() throws IOException {
-        Path file = directory.resolve("perf-1.map");
-        write(file, "7f0000001000 100 work\n");
-        PerfMapFile map = perfMap(file);
+        Path file = mapFile();
+        PerfMapFile map = perfMapOf("7f0000001000 100 work\n");
         Writer writer = new Writer();
         List<Long> intervals = new ArrayList<>();
         long lastAsk = now;
