@@ -29,7 +29,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A JVM's JIT-compiled method named in the user stacks of a report, from the perf map the JVM is
  * asked to write: the thread blocks in {@code poll} called through FFM from a compiled method
  * ({@link JitCompiledBlocking}), whose frame would otherwise be an address in {@code (jit)}.
- * The JVM runs without options from the environment, so no Java agent joins in.
+ * The JVM runs without options from the environment, so no Java agent joins in, and in a
+ * directory of its own, where the JDK's client puts {@code .attach_pidN} while it attaches.
  */
 @KernelTest
 class JitFramesTest {
@@ -54,7 +55,7 @@ class JitFramesTest {
         List<String> arguments = new ArrayList<>(List.of("--report", "--format", "json", "--output", events.toString(),
                 "--all-threads", "--threads", THREAD));
         arguments.addAll(JitCompiledBlocking.command(THREAD, "3", "300"));
-        Guardian.Result result = guardian().run(arguments.toArray(String[]::new));
+        Guardian.Result result = guardian().in(directory).run(arguments.toArray(String[]::new));
 
         assertThat(result.status()).as(result.toString()).isZero();
         assertThat(result.stdout()).as(result.toString()).isEqualTo("ready\ndone\n");
@@ -70,7 +71,7 @@ class JitFramesTest {
     @Test
     void attachNamesTheCompiledMethodOfARunningJvm(@TempDir Path directory) throws Exception {
         Process target = new ProcessBuilder(JitCompiledBlocking.command(JitCompiledBlocking.AWAIT_LINE, THREAD, "3", "300"))
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                .directory(directory.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         targets.add(target);
         jvms.add(target.pid());
         BufferedReader out = new BufferedReader(new InputStreamReader(target.getInputStream(), StandardCharsets.UTF_8));
@@ -101,7 +102,7 @@ class JitFramesTest {
         command = Stream.of(command.subList(0, java + 1), List.of("-XX:+DisableAttachMechanism", "-XX:-UsePerfData"),
                 command.subList(java + 1, command.size())).flatMap(List::stream).toList();
         arguments.addAll(command);
-        Guardian.Result result = guardian().run(arguments.toArray(String[]::new));
+        Guardian.Result result = guardian().in(directory).run(arguments.toArray(String[]::new));
 
         assertThat(result.status()).as(result.toString()).isZero();
         assertThat(result.stdout()).as("no thread dump: " + result).isEqualTo("ready\ndone\n");

@@ -27,6 +27,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class HotSpotPerfMapsTest {
     private final List<Process> jvms = new ArrayList<>();
     private final HotSpotPerfMaps perfMaps = new HotSpotPerfMaps();
+    /**
+     * The JVMs' working directory, where the JDK's client puts {@code .attach_pidN}: a run stopped
+     * in the middle of an ask must not leave one in the checkout.
+     */
+    @TempDir
+    Path workingDirectory;
 
     @AfterEach
     void stopJvms() throws IOException {
@@ -42,17 +48,18 @@ class HotSpotPerfMapsTest {
 
     /** Starts a JVM whose compiled method then sleeps for a minute; returns once it is compiled. */
     private Process startJvm(String... options) throws IOException {
-        return startJvm(List.of(), System.getProperty("java.class.path"), options);
+        return startJvm(List.of(), System.getProperty("java.class.path"), workingDirectory, options);
     }
 
-    private Process startJvm(List<String> prefix, String classPath, String... options) throws IOException {
+    private Process startJvm(List<String> prefix, String classPath, Path directory, String... options) throws IOException {
         List<String> command = new ArrayList<>(prefix);
         List<String> jvm = JitCompiledBlocking.commandWithClassPath(classPath, "waiter", "1", "60000");
         int java = jvm.indexOf(ProcessHandle.current().info().command().orElseThrow());
         command.addAll(jvm.subList(0, java + 1));
         command.addAll(List.of(options));
         command.addAll(jvm.subList(java + 1, jvm.size()));
-        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process process = new ProcessBuilder(command).directory(directory.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
         jvms.add(process);
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         assertThat(out.readLine()).as("the JVM's first line").isEqualTo("ready");
@@ -74,7 +81,8 @@ class HotSpotPerfMapsTest {
     @KernelTest(needs = {})
     void rootAsksAJvmOfAnotherUser(@TempDir Path scratch) throws Exception {
         String classPath = Guardian.worldReadableClassPath(scratch, List.of(JitCompiledBlocking.class.getName()));
-        Process jvm = startJvm(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"), classPath);
+        // Its working directory must let it in: the scratch copy of its classes is open to all.
+        Process jvm = startJvm(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"), classPath, scratch);
         perfMaps.write((int) jvm.pid()).get(30, TimeUnit.SECONDS);
         assertThat(Files.getOwner(perfMapOf(jvm)).getName()).isNotEqualTo("root");
         assertThat(Files.readString(perfMapOf(jvm))).contains(JitCompiledBlocking.METHOD);
