@@ -115,7 +115,7 @@ final class StackNames {
     }
 
     private static Named named(ProcessSymbols symbols, long[] user, List<String> kernel) {
-        long version = symbols.jitNamesVersion();
+        List<String> names = userStack(symbols, user);
         boolean hasJit = false;
         long[] unnamed = new long[user.length];
         int count = 0;
@@ -125,7 +125,8 @@ final class StackNames {
                 unnamed[count++] = address;
             }
         }
-        return new Named(kernel, userStack(symbols, user), hasJit, version, Arrays.copyOf(unnamed, count));
+        // Last: naming may have read a changed map, and these names are that version's.
+        return new Named(kernel, names, hasJit, symbols.jitNamesVersion(), Arrays.copyOf(unnamed, count));
     }
 
     private void noteUnaskable(ProcessSymbols symbols) {

@@ -42,7 +42,7 @@ import java.util.concurrent.TimeUnit;
  * most {@link #WAITING_ASKS} wait their turn, and more fail.
  */
 public final class HotSpotPerfMaps implements PerfMapWriter {
-    static final int WAITING_ASKS = 16;
+    private static final int WAITING_ASKS = 16;
     private static final int SIGQUIT = 3;
     /** HotSpot's own order of reading options: each may turn a flag back, the last one wins. */
     private static final List<String> OPTIONS_BEFORE_COMMAND_LINE = List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS");
@@ -102,7 +102,7 @@ public final class HotSpotPerfMaps implements PerfMapWriter {
     }
 
     /** Why the process at {@code proc} must not be asked, from what it shows of itself; empty when it may. */
-    static Optional<String> unaskable(Path proc) throws IOException {
+    private static Optional<String> unaskable(Path proc) throws IOException {
         List<String> options = new ArrayList<>();
         List<String> environment = nulSeparated(proc.resolve("environ"));
         for (String name : OPTIONS_BEFORE_COMMAND_LINE) {
