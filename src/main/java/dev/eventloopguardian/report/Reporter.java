@@ -42,13 +42,13 @@ public final class Reporter implements AutoCloseable {
     private final EventFormat format;
     private final OpenSleeps sleeps;
     private final RingBuffer events;
+    private final HotSpotPerfMaps perfMaps = new HotSpotPerfMaps();
     private boolean failureNoted;
 
     private Reporter(Guard guard, ReportSettings settings, JavaContexts java) throws GuardException {
         this.guard = guard;
         this.settings = settings;
-        StackNames names = new StackNames(SyscallTable.of(Arch.current()), KernelSymbols.kallsyms(), new HotSpotPerfMaps(),
-                this::note);
+        StackNames names = new StackNames(SyscallTable.of(Arch.current()), KernelSymbols.kallsyms(), perfMaps, this::note);
         names.warmUp();
         this.output = new ReportOutput(settings.events().name(), settings.events().writer());
         this.format = EventFormat.named(settings.format(), output);
@@ -207,8 +207,8 @@ public final class Reporter implements AutoCloseable {
 
     @Override
     public void close() {
-        try (format; sleeps; events) {
-            // closed in reverse order: stop reading, drop what is held, flush the output
+        try (format; sleeps; events; perfMaps) {
+            // closed in reverse order: stop asking JVMs for perf maps, stop reading, drop what is held, flush the output
         }
     }
 }

@@ -8,13 +8,17 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -39,10 +43,14 @@ import java.util.concurrent.TimeUnit;
  * starts its listener at once instead).
  *
  * <p>Asks run one after another on a worker thread, which ends after a second without work; at
- * most {@link #WAITING_ASKS} wait their turn, and more fail.
+ * most {@link #WAITING_ASKS} wait their turn, and more fail. {@link #close} waits a little for an
+ * ask under way, then removes the {@code .attach_pidN} file the JDK's client may have left: its
+ * thread, a daemon, would otherwise die with the JVM before its own clean-up, leaving the file
+ * in the working directory of a JVM that exited meanwhile (a short COMMAND).
  */
-public final class HotSpotPerfMaps implements PerfMapWriter {
+public final class HotSpotPerfMaps implements PerfMapWriter, AutoCloseable {
     private static final int WAITING_ASKS = 16;
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(1);
     private static final int SIGQUIT = 3;
     /** HotSpot's own order of reading options: each may turn a flag back, the last one wins. */
     private static final List<String> OPTIONS_BEFORE_COMMAND_LINE = List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS");
@@ -50,6 +58,8 @@ public final class HotSpotPerfMaps implements PerfMapWriter {
 
     private final ThreadPoolExecutor worker = new ThreadPoolExecutor(0, 1, 1, TimeUnit.SECONDS,
             new ArrayBlockingQueue<>(WAITING_ASKS), work -> Thread.ofPlatform().daemon().name("perf-map-asks").unstarted(work));
+    /** The files that start a JVM's attach listener which the ask under way may create and not remove yet. */
+    private final Set<Path> triggers = ConcurrentHashMap.newKeySet();
 
     @Override
     public CompletableFuture<Void> write(int pid) {
@@ -67,24 +77,75 @@ public final class HotSpotPerfMaps implements PerfMapWriter {
         }
     }
 
-    private static void ask(int pid) throws Exception {
+    private void ask(int pid) throws Exception {
         if (pid == ProcessHandle.current().pid()) {
             throw new IOException("it is this JVM, which the Attach API does not attach to");
         }
         Path proc = Path.of("/proc", Integer.toString(pid));
-        Optional<String> refusal = unaskable(proc);
+        ProcessStatus status = ProcessStatus.read(proc).orElseThrow(() -> new IOException("it has exited"));
+        Optional<String> refusal = unaskable(proc, status);
         if (refusal.isPresent()) {
             throw new IOException(refusal.get());
         }
         Method executeJCmd = executeJCmd();
-        VirtualMachine jvm = VirtualMachine.attach(Integer.toString(pid));
-        try (InputStream output = (InputStream) executeJCmd.invoke(jvm, "Compiler.perfmap")) {
-            // The command has run once its output is read; HotSpot says nothing when it worked.
-            output.readAllBytes();
-        } catch (InvocationTargetException e) {
-            throw e.getCause() instanceof Exception cause ? cause : e;
+        List<Path> ours = newTriggers(proc, status);
+        triggers.addAll(ours);
+        try {
+            VirtualMachine jvm = VirtualMachine.attach(Integer.toString(pid));
+            try (InputStream output = (InputStream) executeJCmd.invoke(jvm, "Compiler.perfmap")) {
+                // The command has run once its output is read; HotSpot says nothing when it worked.
+                output.readAllBytes();
+            } catch (InvocationTargetException e) {
+                throw e.getCause() instanceof Exception cause ? cause : e;
+            } finally {
+                jvm.detach();
+            }
         } finally {
-            jvm.detach();
+            ours.forEach(triggers::remove);
+        }
+    }
+
+    /**
+     * Where the JDK's client may create the file that starts the JVM's attach listener,
+     * {@code .attach_pidN}: in its working directory, else in its {@code /tmp}. As real paths, which
+     * still name the files once the process is gone; only those that do not exist yet, so that
+     * another tool's are left alone.
+     */
+    private static List<Path> newTriggers(Path proc, ProcessStatus status) {
+        List<Path> paths = new ArrayList<>();
+        for (String directory : List.of("cwd", "root/tmp")) {
+            try {
+                Path trigger = proc.resolve(directory).toRealPath().resolve(".attach_pid" + status.namespacePid());
+                if (!Files.exists(trigger, LinkOption.NOFOLLOW_LINKS)) {
+                    paths.add(trigger);
+                }
+            } catch (IOException | SecurityException e) {
+                // not reachable from here: the client cannot create it there either
+            }
+        }
+        return paths;
+    }
+
+    /**
+     * Takes no more asks, waits up to a second for one under way, and removes the
+     * {@code .attach_pidN} files of an ask still under way then.
+     */
+    @Override
+    public void close() {
+        worker.shutdownNow(); // the asks that wait their turn are dropped
+        try {
+            if (!triggers.isEmpty()) {
+                worker.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Path trigger : triggers) {
+            try {
+                Files.deleteIfExists(trigger);
+            } catch (IOException | SecurityException e) {
+                // gone with its directory, or never made
+            }
         }
     }
 
@@ -102,7 +163,7 @@ public final class HotSpotPerfMaps implements PerfMapWriter {
     }
 
     /** Why the process at {@code proc} must not be asked, from what it shows of itself; empty when it may. */
-    private static Optional<String> unaskable(Path proc) throws IOException {
+    private static Optional<String> unaskable(Path proc, ProcessStatus status) throws IOException {
         List<String> options = new ArrayList<>();
         List<String> environment = nulSeparated(proc.resolve("environ"));
         for (String name : OPTIONS_BEFORE_COMMAND_LINE) {
@@ -113,7 +174,6 @@ public final class HotSpotPerfMaps implements PerfMapWriter {
         if (options.lastIndexOf("-XX:+DisableAttachMechanism") > options.lastIndexOf("-XX:-DisableAttachMechanism")) {
             return Optional.of("it runs with -XX:+DisableAttachMechanism");
         }
-        ProcessStatus status = ProcessStatus.read(proc).orElseThrow(() -> new IOException("it has exited"));
         // The socket of a running attach listener, /tmp/.java_pidN under its root (N: its own pid).
         boolean listening = Files.exists(proc.resolve("root/tmp/.java_pid" + status.namespacePid()));
         if (!listening && !status.catches(SIGQUIT)) {

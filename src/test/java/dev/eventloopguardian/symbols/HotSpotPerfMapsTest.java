@@ -1,5 +1,6 @@
 package dev.eventloopguardian.symbols;
 
+import dev.eventloopguardian.sys.Linux;
 import dev.eventloopguardian.testing.Guardian;
 import dev.eventloopguardian.testing.JitCompiledBlocking;
 import dev.eventloopguardian.testing.KernelTest;
@@ -25,6 +26,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Asking real JVMs for their perf maps through the Attach API, and the JVMs that must not be asked. */
 class HotSpotPerfMapsTest {
+    private static final int SIGSTOP = 19;
     private final List<Process> jvms = new ArrayList<>();
     private final HotSpotPerfMaps perfMaps = new HotSpotPerfMaps();
     /**
@@ -119,6 +121,30 @@ class HotSpotPerfMapsTest {
             assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)).as("not the client's 10 s wait")
                     .isLessThan(2_000);
             assertThat(python.process.isAlive()).as("SIGQUIT would have killed it").isTrue();
+        }
+    }
+
+    @Test
+    void closingRemovesTheFileThatAnUnansweredAskLeftInTheJvmsWorkingDirectory() throws Exception {
+        Process jvm = startJvm();
+        int pid = (int) jvm.pid();
+        Path trigger = workingDirectory.resolve(".attach_pid" + pid);
+        Linux.kill(pid, SIGSTOP); // it cannot answer: the JDK's client waits, its file in place
+        try {
+            HotSpotPerfMaps closing = new HotSpotPerfMaps();
+            CompletableFuture<Void> ask = closing.write(pid);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (!Files.exists(trigger) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(trigger).as("made by the JDK's client").exists();
+            long started = System.nanoTime();
+            closing.close();
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)).isBetween(900L, 3_000L);
+            assertThat(trigger).doesNotExist();
+            assertThat(ask).isNotDone();
+        } finally {
+            jvm.destroyForcibly(); // never continued: its pending SIGQUIT would print a thread dump
         }
     }
 
