@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -42,6 +43,12 @@ import java.util.concurrent.TimeUnit;
  * client would wait 10 s for nothing; a JVM started with {@code -Xrs}, which leaves SIGQUIT alone,
  * starts its listener at once instead).
  *
+ * <p>A map that an ask made, where the JVM had none, is removed once the JVM has exited (looked
+ * for at the next ask and at {@link #close}): names already read stay with the report, and a
+ * session that reports on many short-lived JVMs must not fill {@code /tmp}. A map that was there
+ * before, whose JVM still runs when this closes, or that our own view of the file system does not
+ * reach, is left alone.
+ *
  * <p>Asks run one after another on a worker thread, which ends after a second without work; at
  * most {@link #WAITING_ASKS} wait their turn, and more fail. {@link #close} waits a little for an
  * ask under way, then removes the {@code .attach_pidN} file the JDK's client may have left: its
@@ -60,6 +67,8 @@ public final class HotSpotPerfMaps implements PerfMapWriter, AutoCloseable {
             new ArrayBlockingQueue<>(WAITING_ASKS), work -> Thread.ofPlatform().daemon().name("perf-map-asks").unstarted(work));
     /** The files that start a JVM's attach listener which the ask under way may create and not remove yet. */
     private final Set<Path> triggers = ConcurrentHashMap.newKeySet();
+    /** The perf maps that asks made, as real paths, with their JVMs; one per JVM that still ran at the last look. */
+    private final Map<Path, ProcessHandle> written = new ConcurrentHashMap<>();
 
     @Override
     public CompletableFuture<Void> write(int pid) {
@@ -88,6 +97,9 @@ public final class HotSpotPerfMaps implements PerfMapWriter, AutoCloseable {
             throw new IOException(refusal.get());
         }
         Method executeJCmd = executeJCmd();
+        removeMapsOfExitedJvms();
+        Path map = proc.resolve("root/tmp/perf-" + status.namespacePid() + ".map");
+        boolean hadMap = Files.exists(map, LinkOption.NOFOLLOW_LINKS);
         List<Path> ours = newTriggers(proc, status);
         triggers.addAll(ours);
         try {
@@ -100,9 +112,43 @@ public final class HotSpotPerfMaps implements PerfMapWriter, AutoCloseable {
             } finally {
                 jvm.detach();
             }
+            if (!hadMap) {
+                remember(map, pid);
+            }
         } finally {
             ours.forEach(triggers::remove);
         }
+    }
+
+    /**
+     * Keeps the map an ask made, to remove once its JVM is gone: by the path that names it in our
+     * own view, as {@code /proc/PID/root} goes with the process. A map that our view does not reach
+     * (a {@code /tmp} mounted in the JVM's own mount namespace) is left: it goes with that mount.
+     */
+    private void remember(Path map, int pid) {
+        try {
+            Path real = map.toRealPath();
+            Optional<ProcessHandle> jvm = ProcessHandle.of(pid);
+            if (jvm.isPresent() && Files.isSameFile(real, map)) {
+                written.put(real, jvm.get());
+            }
+        } catch (IOException | SecurityException e) {
+            // out of our view, or gone already
+        }
+    }
+
+    /** Removes the maps that asks made for JVMs that have exited since (a reused pid is another process). */
+    private void removeMapsOfExitedJvms() {
+        written.forEach((map, jvm) -> {
+            if (!jvm.isAlive()) {
+                written.remove(map);
+                try {
+                    Files.deleteIfExists(map);
+                } catch (IOException | SecurityException e) {
+                    // gone with its container's file system, or no longer ours to remove
+                }
+            }
+        });
     }
 
     /**
@@ -127,8 +173,8 @@ public final class HotSpotPerfMaps implements PerfMapWriter, AutoCloseable {
     }
 
     /**
-     * Takes no more asks, waits up to a second for one under way, and removes the
-     * {@code .attach_pidN} files of an ask still under way then.
+     * Takes no more asks, waits up to a second for one under way, removes the {@code .attach_pidN}
+     * files of an ask still under way then, and the maps that asks made for JVMs that have exited.
      */
     @Override
     public void close() {
@@ -147,6 +193,7 @@ public final class HotSpotPerfMaps implements PerfMapWriter, AutoCloseable {
                 // gone with its directory, or never made
             }
         }
+        removeMapsOfExitedJvms();
     }
 
     private static Method executeJCmd() throws IOException {

@@ -66,6 +66,8 @@ class JitFramesTest {
                     .anySatisfy(frame -> assertThat(frame).startsWith(FRAME).endsWith(" (jit)"));
         });
         assertThat(result.stderr()).as(result.toString()).doesNotContain("stay unnamed");
+        assertThat(Path.of("/tmp/perf-" + reported.getFirst().get("pid").asLong() + ".map"))
+                .as("the map made for the report, removed once its JVM exited").doesNotExist();
     }
 
     @Test
@@ -89,6 +91,7 @@ class JitFramesTest {
                     assertThat(userStack(event)).anySatisfy(frame -> assertThat(frame).startsWith(FRAME).endsWith(" (jit)")));
         }
         assertThat(target.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(Path.of("/tmp/perf-" + target.pid() + ".map")).doesNotExist();
     }
 
     @Test

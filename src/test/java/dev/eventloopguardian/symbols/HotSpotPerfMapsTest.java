@@ -125,6 +125,26 @@ class HotSpotPerfMapsTest {
     }
 
     @Test
+    void theMapAnAskMadeIsRemovedOnceItsJvmHasExitedAndOnlyThen() throws Exception {
+        Process exits = startJvm();
+        Process runs = startJvm();
+        Process hadOne = startJvm();
+        Files.writeString(perfMapOf(hadOne), "written before we asked\n");
+        for (Process jvm : List.of(exits, runs, hadOne)) {
+            perfMaps.write((int) jvm.pid()).get(30, TimeUnit.SECONDS);
+            assertThat(Files.readString(perfMapOf(jvm))).contains(JitCompiledBlocking.METHOD);
+        }
+        for (Process jvm : List.of(exits, hadOne)) {
+            jvm.destroyForcibly();
+            jvm.waitFor();
+        }
+        perfMaps.close();
+        assertThat(perfMapOf(exits)).doesNotExist();
+        assertThat(perfMapOf(runs)).as("its JVM still runs").exists();
+        assertThat(perfMapOf(hadOne)).as("not ours").exists();
+    }
+
+    @Test
     void closingRemovesTheFileThatAnUnansweredAskLeftInTheJvmsWorkingDirectory() throws Exception {
         Process jvm = startJvm();
         int pid = (int) jvm.pid();
