@@ -25,9 +25,9 @@ import java.util.function.Consumer;
  */
 final class StackNames {
     /**
-     * The longest an event waits for its JVM to write a perf map. A first ask took 250-400 ms here
+     * The longest an event waits for its JVM to write a perf map. A first ask took 150-400 ms here
      * (the Attach API's first poll for the JVM's new listener comes after 100 ms), later ones
-     * 15-90 ms; it happens at most once per JVM every few seconds.
+     * 10-90 ms; it happens at most once per JVM every few seconds.
      */
     static final Duration PERF_MAP_WAIT = Duration.ofSeconds(1);
 

@@ -28,16 +28,20 @@ public final class JitCompiledBlocking {
     /** The first argument that makes the sleeping polls wait for a line on stdin. */
     public static final String AWAIT_LINE = "--await-line";
     private static final int WARM_UP_CALLS = 20_000;
-    private static final MethodHandle POLL = Linker.nativeLinker().downcallHandle(
-            Linker.nativeLinker().defaultLookup().findOrThrow("poll"),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
 
     private JitCompiledBlocking() {
     }
 
+    /** Bound only in the program's own JVM, not in one that merely builds its command. */
+    private static final class Poll {
+        static final MethodHandle POLL = Linker.nativeLinker().downcallHandle(
+                Linker.nativeLinker().defaultLookup().findOrThrow("poll"),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+    }
+
     /** A poll of no descriptors: it sleeps for {@code timeoutMillis}, in the kernel's {@code poll}. */
     static int waitForInput(int timeoutMillis) throws Throwable {
-        return (int) POLL.invokeExact(MemorySegment.NULL, 0L, timeoutMillis);
+        return (int) Poll.POLL.invokeExact(MemorySegment.NULL, 0L, timeoutMillis);
     }
 
     public static void main(String[] arguments) throws Exception {
