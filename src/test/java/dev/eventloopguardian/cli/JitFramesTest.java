@@ -29,8 +29,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A JVM's JIT-compiled method named in the user stacks of a report, from the perf map the JVM is
  * asked to write: the thread blocks in {@code poll} called through FFM from a compiled method
  * ({@link JitCompiledBlocking}), whose frame would otherwise be an address in {@code (jit)}.
- * The JVM runs without options from the environment, so no Java agent joins in, and in a
- * directory of its own, where the JDK's client puts {@code .attach_pidN} while it attaches.
+ * The perf map is what names JIT frames where the Java agent is not used: the sessions run with
+ * {@code --no-jvm-agent}, and the JVM without options from the environment. It runs in a directory
+ * of its own, where the JDK's client puts {@code .attach_pidN} while it attaches.
  */
 @KernelTest
 class JitFramesTest {
@@ -52,8 +53,8 @@ class JitFramesTest {
     @Test
     void reportNamesTheCompiledMethodOfAJvmCommand(@TempDir Path directory) throws IOException {
         Path events = directory.resolve("events.jsonl");
-        List<String> arguments = new ArrayList<>(List.of("--report", "--format", "json", "--output", events.toString(),
-                "--all-threads", "--threads", THREAD));
+        List<String> arguments = new ArrayList<>(List.of("--report", "--no-jvm-agent", "--format", "json", "--output",
+                events.toString(), "--all-threads", "--threads", THREAD));
         arguments.addAll(JitCompiledBlocking.command(THREAD, "3", "300"));
         Guardian.Result result = guardian().in(directory).run(arguments.toArray(String[]::new));
 
@@ -79,8 +80,8 @@ class JitFramesTest {
         BufferedReader out = new BufferedReader(new InputStreamReader(target.getInputStream(), StandardCharsets.UTF_8));
         assertThat(out.readLine()).isEqualTo("ready");
         Path events = directory.resolve("events.jsonl");
-        try (Guardian.Running guardian = guardian().start("attach", "--pid", Long.toString(target.pid()), "--threads", THREAD,
-                "--format", "json", "--output", events.toString())) {
+        try (Guardian.Running guardian = guardian().start("attach", "--pid", Long.toString(target.pid()), "--no-jvm-agent",
+                "--threads", THREAD, "--format", "json", "--output", events.toString())) {
             guardian.awaitStderr("attached to pid " + target.pid(), ATTACHED);
             target.getOutputStream().write("go\n".getBytes(StandardCharsets.UTF_8));
             target.getOutputStream().flush();
@@ -97,8 +98,8 @@ class JitFramesTest {
     @Test
     void aJvmThatRefusesToBeAttachedKeepsItsAddressesAndTheReportGoesOn(@TempDir Path directory) throws IOException {
         Path events = directory.resolve("events.jsonl");
-        List<String> arguments = new ArrayList<>(List.of("--report", "--format", "json", "--output", events.toString(),
-                "--all-threads", "--threads", THREAD));
+        List<String> arguments = new ArrayList<>(List.of("--report", "--no-jvm-agent", "--format", "json", "--output",
+                events.toString(), "--all-threads", "--threads", THREAD));
         List<String> command = JitCompiledBlocking.command(THREAD, "3", "300");
         // Without perf data the JDK's client cannot tell that attaching is off, and would signal the JVM into thread dumps.
         int java = command.indexOf(ProcessHandle.current().info().command().orElseThrow());
