@@ -73,7 +73,9 @@ public final class Reporter implements AutoCloseable {
             this.events = guard.events(new Guard.SleepListener() {
                 @Override
                 public void asleep(BlockingEvent event) {
-                    sleeps.add(names.name(event).withJava(java.ask(event)));
+                    // The JVM first: naming may wait for its perf map, and its Java stack is wanted while the thread blocks.
+                    var javaAnswer = java.ask(event);
+                    sleeps.add(names.name(event).withJava(javaAnswer));
                 }
 
                 @Override
