@@ -6,6 +6,7 @@ import dev.eventloopguardian.guard.BlockingEvent;
 import dev.eventloopguardian.guard.GuardException;
 import dev.eventloopguardian.guard.SleepEnd;
 import dev.eventloopguardian.guard.SyscallTable;
+import dev.eventloopguardian.symbols.HotSpotPerfMaps;
 import dev.eventloopguardian.symbols.KernelSymbols;
 import dev.eventloopguardian.sys.Arch;
 
@@ -41,12 +42,13 @@ public final class Reporter implements AutoCloseable {
     private final EventFormat format;
     private final OpenSleeps sleeps;
     private final RingBuffer events;
+    private final HotSpotPerfMaps perfMaps = new HotSpotPerfMaps();
     private boolean failureNoted;
 
     private Reporter(Guard guard, ReportSettings settings, JavaContexts java) throws GuardException {
         this.guard = guard;
         this.settings = settings;
-        StackNames names = new StackNames(SyscallTable.of(Arch.current()), KernelSymbols.kallsyms());
+        StackNames names = new StackNames(SyscallTable.of(Arch.current()), KernelSymbols.kallsyms(), perfMaps, this::note);
         names.warmUp();
         this.output = new ReportOutput(settings.events().name(), settings.events().writer());
         this.format = EventFormat.named(settings.format(), output);
@@ -71,7 +73,9 @@ public final class Reporter implements AutoCloseable {
             this.events = guard.events(new Guard.SleepListener() {
                 @Override
                 public void asleep(BlockingEvent event) {
-                    sleeps.add(names.name(event).withJava(java.ask(event)));
+                    // The JVM first: naming may wait for its perf map, and its Java stack is wanted while the thread blocks.
+                    var javaAnswer = java.ask(event);
+                    sleeps.add(names.name(event).withJava(javaAnswer));
                 }
 
                 @Override
@@ -153,6 +157,11 @@ public final class Reporter implements AutoCloseable {
         }
     }
 
+    private void note(String text) {
+        settings.notes().println("eventloop-guardian: " + text);
+        settings.notes().flush();
+    }
+
     private static void sleepQuietly(Duration duration) {
         try {
             Thread.sleep(duration);
@@ -200,8 +209,8 @@ public final class Reporter implements AutoCloseable {
 
     @Override
     public void close() {
-        try (format; sleeps; events) {
-            // closed in reverse order: stop reading, drop what is held, flush the output
+        try (format; sleeps; events; perfMaps) {
+            // closed in reverse order: stop asking JVMs for perf maps, stop reading, drop what is held, flush the output
         }
     }
 }

@@ -22,6 +22,14 @@ record Mapping(long start, long end, boolean executable, long offset, int device
         return name.startsWith("/");
     }
 
+    /**
+     * Executable memory not mapped from a file: where JIT compilers put their code. Unnamed, or
+     * named by the process with {@code prctl(PR_SET_VMA_ANON_NAME)}, shown as {@code [anon:NAME]}.
+     */
+    boolean isAnonymousCode() {
+        return executable && (name.isEmpty() || name.startsWith("[anon:"));
+    }
+
     String fileName() {
         int slash = name.lastIndexOf('/');
         return slash >= 0 ? name.substring(slash + 1) : name;

@@ -3,10 +3,16 @@ package dev.eventloopguardian.symbols;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Names for the user-space instruction addresses of one process, from the ELF symbols of the
@@ -15,6 +21,11 @@ import java.util.Optional;
  * when the file has one, to symbolize offline); anonymous memory is named by its absolute
  * address and kind, {@code 0x7f3a12345678 (jit)} for executable memory (JIT compilers'
  * code), {@code (heap)}, {@code (stack)}, {@code (anon)}.
+ *
+ * <p>JIT code is named from the process's perf map when it has one, the file Linux perf reads,
+ * {@code /tmp/perf-PID.map} in the process's own file system: {@code long Hot.work(long)+0x24 (jit)},
+ * the name as the JIT compiler wrote it. A HotSpot JVM writes one when asked
+ * ({@link #updateJitNames}); see {@link PerfMapFile} for when the file is read.
  *
  * <p>The memory map is read when this object is made, so that a process that exits before its
  * stacks are named can still be named, and read again when an address falls outside it (a
@@ -33,8 +44,12 @@ public final class ProcessSymbols {
     private final Path proc;
     private final Map<String, Optional<ElfSymbols>> files = new HashMap<>();
     private List<Mapping> mappings;
+    private boolean hotSpot;
     private long readAt;
     private String unavailable;
+    /** The perf map, looked for at the first JIT address; null before, or when the process was gone. */
+    private PerfMapFile perfMap;
+    private boolean perfMapLooked;
 
     private ProcessSymbols(int pid) {
         this.pid = pid;
@@ -69,7 +84,8 @@ public final class ProcessSymbols {
             return function != null ? function + " ([vdso])" : "[vdso]+" + SortedAddresses.hex(offset);
         }
         if (!mapping.isFile()) {
-            return SortedAddresses.hex(address) + " (" + kind(mapping) + ")";
+            String jit = mapping.isAnonymousCode() ? jitName(address) : null;
+            return jit != null ? jit + " (jit)" : SortedAddresses.hex(address) + " (" + kind(mapping) + ")";
         }
         long fileOffset = address - mapping.start() + mapping.offset();
         Optional<ElfSymbols> elf = symbols(mapping);
@@ -90,6 +106,90 @@ public final class ProcessSymbols {
     public synchronized boolean isCode(long address) {
         Mapping mapping = mappingAt(address);
         return mapping != null && mapping.executable();
+    }
+
+    /** Whether {@code address} is in anonymous executable memory: JIT-compiled code. */
+    public synchronized boolean isJit(long address) {
+        Mapping mapping = mappingAt(address);
+        return mapping != null && mapping.isAnonymousCode();
+    }
+
+    /** Whether {@code address} is JIT-compiled code that no perf map of the process names (yet). */
+    public synchronized boolean isUnnamedJit(long address) {
+        return isJit(address) && jitName(address) == null;
+    }
+
+    /** Grows each time the names of JIT code change, so that stacks named before can be named again. */
+    public synchronized long jitNamesVersion() {
+        return perfMap != null ? perfMap.version() : 0;
+    }
+
+    /** Whether the process runs a HotSpot JVM: it maps {@code libjvm.so}. */
+    public synchronized boolean isHotSpot() {
+        return hotSpot;
+    }
+
+    /**
+     * Tries to get names for the JIT code at {@code unnamed}: reads the perf map again if it
+     * changed, or else, for a HotSpot JVM, asks {@code writer} for a new one when an ask is due
+     * (see {@link PerfMapFile}) and waits up to {@code wait} for it. An ask that takes longer goes
+     * on, and its map is read at a later call. Returns whether the names changed: stacks named
+     * before should be named again. Never throws for a process that cannot be asked;
+     * {@link #jitNamesUnavailable} then says why.
+     */
+    public boolean updateJitNames(long[] unnamed, PerfMapWriter writer, Duration wait) {
+        CompletableFuture<Void> ask;
+        long before;
+        synchronized (this) {
+            PerfMapFile map = perfMap();
+            if (map == null) {
+                return false;
+            }
+            if (map.refresh()) {
+                return true;
+            }
+            if (!hotSpot) {
+                return false;
+            }
+            ask = map.ask(pid, writer, unnamed);
+            if (ask == null) {
+                return false;
+            }
+            before = map.version();
+        }
+        try {
+            // Outside the lock: another thread may name this process's other frames meanwhile.
+            ask.get(wait.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException | CancellationException e) {
+            // settled below
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        synchronized (this) {
+            perfMap.settleAsk();
+            return perfMap.version() != before;
+        }
+    }
+
+    /** Why JIT code of this process will stay unnamed: it could not be asked for a perf map; empty otherwise. */
+    public synchronized Optional<String> jitNamesUnavailable() {
+        return perfMap != null ? perfMap.refusal() : Optional.empty();
+    }
+
+    private String jitName(long address) {
+        PerfMapFile map = perfMap();
+        return map != null ? map.resolve(address) : null;
+    }
+
+    private PerfMapFile perfMap() {
+        if (!perfMapLooked) {
+            perfMapLooked = true;
+            perfMap = PerfMapFile.of(proc).orElse(null);
+        }
+        return perfMap;
     }
 
     /** The mapping that holds {@code address}, reading the map again if it may be stale; null if none. */
@@ -132,6 +232,7 @@ public final class ProcessSymbols {
         readAt = System.nanoTime();
         try {
             mappings = Mapping.parse(Files.readString(proc.resolve("maps")));
+            hotSpot = mappings.stream().anyMatch(mapping -> mapping.isFile() && mapping.fileName().equals("libjvm.so"));
             unavailable = null;
         } catch (IOException e) {
             if (mappings == null) {

@@ -161,7 +161,8 @@ class AttachTest {
         return pid;
     }
 
-    private static List<JsonNode> readJsonLines(Path file) throws IOException {
+    /** The JSON lines of a report written with {@code --format json --output FILE}. */
+    static List<JsonNode> readJsonLines(Path file) throws IOException {
         ObjectMapper mapper = new ObjectMapper();
         return Files.readAllLines(file).stream().map(line -> {
             try {

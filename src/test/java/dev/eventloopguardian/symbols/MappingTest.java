@@ -42,6 +42,20 @@ class MappingTest {
     }
 
     @Test
+    void anonymousCodeIsWhereJitCompilersPutTheirs() {
+        assertThat(Mapping.parseLine("7f0000000000-7f0000100000 rwxp 00000000 00:00 0 ").isAnonymousCode()).isTrue();
+        assertThat(Mapping.parseLine("7f0000000000-7f0000100000 r-xp 00000000 00:00 0    [anon:v8 code]").isAnonymousCode())
+                .isTrue();
+        assertThat(Mapping.parseLine("7f0000000000-7f0000100000 rw-p 00000000 00:00 0 ").isAnonymousCode())
+                .as("not executable").isFalse();
+        assertThat(Mapping.parseLine("7ffd12340000-7ffd12342000 r-xp 00000000 00:00 0    [vdso]").isAnonymousCode()).isFalse();
+        assertThat(Mapping.parseLine("ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0  [vsyscall]").isAnonymousCode())
+                .isFalse();
+        assertThat(Mapping.parseLine("7eff8e242000-7eff8e398000 r-xp 00026000 fe:00 339380 /usr/lib/libc.so.6")
+                .isAnonymousCode()).isFalse();
+    }
+
+    @Test
     void sortsAndSkipsWhatItCannotParse() {
         List<Mapping> mappings = Mapping.parse("""
                 7f0000002000-7f0000003000 r-xp 00000000 00:00 0
