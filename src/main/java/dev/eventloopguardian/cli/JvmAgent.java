@@ -4,6 +4,7 @@ import dev.eventloopguardian.guard.Guard;
 import dev.eventloopguardian.guard.JavaWaitStates;
 import dev.eventloopguardian.jvm.AgentJar;
 import dev.eventloopguardian.jvm.JvmLinks;
+import dev.eventloopguardian.symbols.HotSpotPerfMaps;
 import dev.eventloopguardian.sys.Linux;
 import dev.eventloopguardian.text.IoReason;
 
@@ -137,6 +138,12 @@ record JvmAgent(Optional<JavaWaitStates> states, List<String> threadGlobs, boole
         if (jar.isEmpty()) {
             notes.println("eventloop-guardian: note: pid " + pid + " is a JVM, guarded without the Java agent: the tool runs from "
                     + AgentJar.describeLocation() + ", not from its jar");
+            notes.flush();
+            return;
+        }
+        Optional<String> refused = HotSpotPerfMaps.whyNotAttachable(pid);
+        if (refused.isPresent()) {
+            notes.println("eventloop-guardian: note: pid " + pid + " is a JVM, guarded without the Java agent: " + refused.get());
             notes.flush();
             return;
         }

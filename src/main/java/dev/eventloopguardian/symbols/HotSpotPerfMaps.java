@@ -209,6 +209,21 @@ public final class HotSpotPerfMaps implements PerfMapWriter, AutoCloseable {
         }
     }
 
+    /**
+     * Why the Attach API must not be used on process {@code pid}, from what it shows of itself:
+     * the JDK's client would send it SIGQUIT, and a JVM without an attach listener to start
+     * prints a thread dump on its own stdout instead (or dies). Empty when it may.
+     */
+    public static Optional<String> whyNotAttachable(int pid) {
+        Path proc = Path.of("/proc", Integer.toString(pid));
+        try {
+            Optional<ProcessStatus> status = ProcessStatus.read(proc);
+            return status.isEmpty() ? Optional.of("it has exited") : unaskable(proc, status.get());
+        } catch (IOException e) {
+            return Optional.of("its options cannot be read (" + e.getMessage() + ")");
+        }
+    }
+
     /** Why the process at {@code proc} must not be asked, from what it shows of itself; empty when it may. */
     private static Optional<String> unaskable(Path proc, ProcessStatus status) throws IOException {
         List<String> options = new ArrayList<>();
