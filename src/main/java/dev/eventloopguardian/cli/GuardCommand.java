@@ -47,7 +47,7 @@ import java.util.concurrent.Callable;
                 "  eventloop-guardian python3 -c 'import asyncio; asyncio.run(asyncio.sleep(1))'   # runs clean",
                 "  eventloop-guardian --all-threads node server.js                      # every thread of Node",
                 "  eventloop-guardian --report --all-threads --threads 'vert.x-eventloo*' java -jar app.jar",
-                "                                  # report what blocks the event loops, with Java stacks; keep running",
+                "                                  # report what blocks the event loops, with Java stacks",
                 "  sudo eventloop-guardian --user \"$USER\" ./my-server                   # guarded, runs as you",
                 "  eventloop-guardian --print-policy --allow nanosleep",
                 "  eventloop-guardian attach --pid 4242 --threads 'vert.x-eventloo*'     # a running JVM, until Ctrl-C",
