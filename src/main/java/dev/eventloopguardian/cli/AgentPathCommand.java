@@ -15,7 +15,8 @@ import java.util.concurrent.Callable;
                 "Prints the absolute path of the jar this tool runs from, which is also its Java agent:",
                 "  java -javaagent:\"$(eventloop-guardian agent-path)\"=threads='loop-.*' -jar app.jar",
                 "Agent options: threads=REGEX[,format=json|text][,output=FILE][,action=report|abort][,jfr=true]"
-                        + "[,required=true]. Exits 69 when the tool runs from a directory of classes, not a jar.",
+                        + "[,uninterruptible=true][,required=true]. Exits 69 when the tool runs from a directory of classes, "
+                        + "not a jar.",
         })
 final class AgentPathCommand implements Callable<Integer> {
     @CommandLine.Spec

@@ -185,6 +185,9 @@ public final class Agent {
         if (options.abort()) {
             builder.abortOnBlockingCall();
         }
+        if (options.uninterruptible()) {
+            builder.includeUninterruptible();
+        }
         return builder.install();
     }
 

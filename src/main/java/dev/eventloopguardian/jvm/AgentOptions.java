@@ -14,7 +14,7 @@ import java.util.regex.PatternSyntaxException;
 
 /**
  * What {@code -javaagent:eventloop-guardian.jar=OPTIONS} asks for:
- * {@code threads=REGEX[,format=json|text][,output=FILE][,action=report|abort][,jfr=true][,required=true]}.
+ * {@code threads=REGEX[,format=json|text][,output=FILE][,action=report|abort][,jfr=true][,uninterruptible=true][,required=true]}.
  * Parsed strictly, since a guard that silently guards less than it was told is worse than none:
  * an unknown key, a repeated key or a bad value is an {@link IllegalArgumentException} that says
  * which and what is allowed. A comma inside a value (a regex's {@code {1,3}}) is written {@code \,}.
@@ -24,14 +24,18 @@ import java.util.regex.PatternSyntaxException;
  * @param output   the file each call is appended to; empty for stderr
  * @param abort    whether a blocking call then aborts the JVM ({@code action=abort})
  * @param jfr      whether each call is also a JFR event
+ * @param uninterruptible whether uninterruptible sleeps inside syscalls count too (disk reads), as the command
+ *                 line's {@code --include-uninterruptible}
  * @param required whether an agent that cannot guard stops the JVM instead of letting it run unguarded
  */
-record AgentOptions(Pattern threads, Format format, Optional<Path> output, boolean abort, boolean jfr, boolean required) {
-    static final String SYNTAX = "threads=REGEX[,format=json|text][,output=FILE][,action=report|abort][,jfr=true][,required=true]";
+record AgentOptions(Pattern threads, Format format, Optional<Path> output, boolean abort, boolean jfr, boolean uninterruptible,
+                    boolean required) {
+    static final String SYNTAX = "threads=REGEX[,format=json|text][,output=FILE][,action=report|abort][,jfr=true]"
+            + "[,uninterruptible=true][,required=true]";
 
     enum Format { TEXT, JSON }
 
-    private static final List<String> KEYS = List.of("threads", "format", "output", "action", "jfr", "required");
+    private static final List<String> KEYS = List.of("threads", "format", "output", "action", "jfr", "uninterruptible", "required");
 
     static AgentOptions parse(String arguments) {
         Map<String, String> values = keyValues(arguments == null ? "" : arguments);
@@ -54,6 +58,7 @@ record AgentOptions(Pattern threads, Format format, Optional<Path> output, boole
                 Optional.ofNullable(output).map(Path::of),
                 oneOf(values, "action", "report", "report", "abort").equals("abort"),
                 bool(values, "jfr"),
+                bool(values, "uninterruptible"),
                 bool(values, "required"));
     }
 

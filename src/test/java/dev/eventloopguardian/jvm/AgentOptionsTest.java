@@ -16,18 +16,20 @@ class AgentOptionsTest {
         assertThat(options.output()).isEmpty();
         assertThat(options.abort()).isFalse();
         assertThat(options.jfr()).isFalse();
+        assertThat(options.uninterruptible()).isFalse();
         assertThat(options.required()).isFalse();
     }
 
     @Test
     void everyOptionIsRead() {
         AgentOptions options = AgentOptions.parse("threads=vert\\.x-eventloop-thread-\\d+,format=json,output=/tmp/calls.jsonl,"
-                + "action=abort,jfr=true,required=true");
+                + "action=abort,jfr=true,uninterruptible=true,required=true");
         assertThat(options.threads().matcher("vert.x-eventloop-thread-3").matches()).isTrue();
         assertThat(options.format()).isEqualTo(AgentOptions.Format.JSON);
         assertThat(options.output()).contains(Path.of("/tmp/calls.jsonl"));
         assertThat(options.abort()).isTrue();
         assertThat(options.jfr()).isTrue();
+        assertThat(options.uninterruptible()).isTrue();
         assertThat(options.required()).isTrue();
     }
 

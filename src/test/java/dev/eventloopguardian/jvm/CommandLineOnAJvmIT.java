@@ -111,6 +111,43 @@ class CommandLineOnAJvmIT {
     }
 
     /**
+     * The same servers guarded by the Java agent alone, from inside (this test runs as root, so
+     * the JVM may load the guard itself): the same calls, with the same frames, in the same schema.
+     */
+    @ParameterizedTest
+    @EnumSource(BlockingHttpServer.Framework.class)
+    void theAgentAloneReportsEachWayWithTheHandlersFrame(BlockingHttpServer.Framework framework, @TempDir Path scratch)
+            throws Exception {
+        Path events = scratch.resolve("events.jsonl");
+        String loops = framework == BlockingHttpServer.Framework.VERTX ? "vert\\.x-eventloop-thread-.*"
+                : NettyHttpServer.LOOP_NAME + "-.*";
+        List<String> command = new ArrayList<>(server(framework, serverClassPath(), scratch));
+        command.add(1, "-javaagent:" + PRODUCT_JAR + "=threads=" + loops + ",format=json,output=" + events + ",uninterruptible=true");
+        boolean diskReadUncached = BlockingHttpServer.prepareUncachedFile(scratch);
+        serve(command, scratch, port -> {
+            Thread.sleep(200); // the agent finds new threads within 50 ms; the loop starts with the server
+            BlockingHttpServer.get(client, port, "/sleep");
+            BlockingHttpServer.get(client, port, "/future");
+            BlockingHttpServer.getWhileTheServerHoldsTheContendedLock(client, port);
+            BlockingHttpServer.get(client, port, "/wait");
+            BlockingHttpServer.get(client, port, "/socket-read");
+            BlockingHttpServer.get(client, port, "/native-sleep");
+            BlockingHttpServer.getWithAFifoWriterComingLater(client, port, scratch.resolve("fifo"));
+            BlockingHttpServer.get(client, port, "/disk-read");
+        });
+        List<JsonNode> reported = read(events);
+
+        SoftAssertions softly = new SoftAssertions();
+        for (Expected expected : List.of(SLEEP, FUTURE, MONITOR, WAIT, SOCKET_READ, NATIVE_SLEEP, FIFO_OPEN)) {
+            expect(softly, reported, expected);
+        }
+        if (diskReadUncached) {
+            expect(softly, reported, DISK_READ);
+        }
+        softly.assertAll();
+    }
+
+    /**
      * An allocation-heavy load on a small heap, many GCs: the loop waits for each GC it triggers,
      * in futexes of the VM's, and none is reported; a sleep afterwards is, so the guard was on.
      */

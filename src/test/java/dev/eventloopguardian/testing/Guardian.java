@@ -271,20 +271,7 @@ public final class Guardian {
      * readable by every user, and returns them as a class path: for a JVM started as nobody.
      */
     public static String worldReadableClassPath(Path scratch, List<String> classNames) {
-        try {
-            List<String> entries = new ArrayList<>();
-            int i = 0;
-            for (String className : classNames) {
-                Path source = codeSource(className);
-                Path copy = scratch.resolve("cp" + i++ + (Files.isDirectory(source) ? "" : ".jar"));
-                copyTree(source, copy);
-                entries.add(copy.toString());
-            }
-            open(scratch);
-            return String.join(":", entries);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return worldReadableCopy(scratch, String.join(":", classNames.stream().map(name -> codeSource(name).toString()).toList()));
     }
 
     /** Copies each entry of {@code classPath} into {@code scratch}, readable by every user; returns the copies' class path. */
