@@ -45,9 +45,13 @@ class ContainerSymbolsTest {
         // A JVM that is pid 1 in its own pid namespace, with a /tmp of its own: it writes
         // /tmp/perf-1.map there, which only /proc/PID/root/tmp reaches from here.
         assumeThat(Path.of("/usr/bin/unshare")).exists();
+        // Its classes are entered before /tmp is covered: a checkout under /tmp (CI's may be) stays
+        // reachable as the working directory, through /proc/self/cwd (the path itself would name the new /tmp).
+        Path classes = Path.of(JitCompiledBlocking.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         List<String> command = new ArrayList<>(List.of("/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount",
-                "--propagation", "private", "sh", "-c", "mount -t tmpfs none /tmp && exec \"$@\"", "sh"));
-        command.addAll(JitCompiledBlocking.command("waiter", "1", "60000"));
+                "--propagation", "private", "sh", "-c", "cd \"$1\" && shift && mount -t tmpfs none /tmp && exec \"$@\"", "sh",
+                classes.toString()));
+        command.addAll(JitCompiledBlocking.commandWithClassPath("/proc/self/cwd", "waiter", "1", "60000"));
         Process unshare = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try {
             assertThat(new BufferedReader(new InputStreamReader(unshare.getInputStream(), StandardCharsets.UTF_8)).readLine())
