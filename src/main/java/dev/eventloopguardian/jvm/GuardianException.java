@@ -18,9 +18,9 @@ public final class GuardianException extends RuntimeException {
             return new GuardianException("this JVM may not load the guard: " + failure.getMessage() + ". It needs "
                     + "CAP_BPF and CAP_PERFMON. Either give them to it (run it as root, or grant them to its java binary "
                     + "with setcap cap_bpf,cap_perfmon+ep), or leave this JVM unprivileged and guard it from outside "
-                    + "with the eventloop-guardian command run as root (launch it with --report --user, or "
-                    + "eventloop-guardian attach --pid), which sees its blocking system calls but not yet its "
-                    + "Java-level waits", failure);
+                    + "with the eventloop-guardian command run as root (launch it with --report --all-threads --user USER, "
+                    + "or eventloop-guardian attach --pid PID), which loads this agent into it: Java-level waits and Java "
+                    + "stacks included", failure);
         }
         return new GuardianException("cannot guard this JVM: " + failure.getMessage(), failure);
     }

@@ -44,6 +44,7 @@ public final class Reporter implements AutoCloseable {
     private final RingBuffer events;
     private final HotSpotPerfMaps perfMaps = new HotSpotPerfMaps();
     private boolean failureNoted;
+    private long hotSpotOwnSleeps;
 
     private Reporter(Guard guard, ReportSettings settings, JavaContexts java) throws GuardException {
         this.guard = guard;
@@ -55,6 +56,10 @@ public final class Reporter implements AutoCloseable {
         this.sleeps = new OpenSleeps(settings.minDuration(), new OpenSleeps.Output() {
             @Override
             public boolean sleep(NamedEvent named) {
+                if (HotSpotOwnSleeps.isHotSpotsOwn(named.userStack())) {
+                    hotSpotOwnSleeps++;
+                    return false;
+                }
                 if (!awaitJava(named)) {
                     return false;
                 }
@@ -182,6 +187,10 @@ public final class Reporter implements AutoCloseable {
         if (dropped > 0) {
             notes.println("eventloop-guardian: " + dropped + " blocking sleeps were not reported because the ring buffer "
                     + "was full (the kernel counted them)");
+        }
+        if (hotSpotOwnSleeps > 0) {
+            notes.println("eventloop-guardian: " + hotSpotOwnSleeps + " sleeps were HotSpot's own back-off while it defined "
+                    + "classes (SpinYield::yield_or_sleep), not the application's: left out");
         }
         long endsDropped = guard.droppedEnds();
         if (endsDropped > 0) {
