@@ -65,7 +65,7 @@ final class AttachCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try {
             reportOptions.requireReport(true);
-            JvmAgent jvmAgent = reportOptions.jvmAgent(pid > 0 && JvmAgent.isJvm(pid), true, policyOptions.threads, quiet, err);
+            JvmAgent jvmAgent = reportOptions.jvmAgent(pid > 0 && JvmAgent.isJvm(pid), true, policyOptions.threads, quiet);
             Policy policy = policyOptions.policy(true, jvmAgent);
             if (pid <= 0) {
                 throw new UsageException("--pid " + pid + ": a process id is a positive number (see pgrep, pidof)");

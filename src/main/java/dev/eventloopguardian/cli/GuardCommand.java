@@ -128,7 +128,7 @@ final class GuardCommand implements Callable<Integer> {
         reportOptions.requireReport(report);
         // Without --all-threads only COMMAND's first thread is guarded, which in a JVM is the launcher's, no Java thread.
         JvmAgent jvmAgent = reportOptions.jvmAgent(allThreads && !command.isEmpty() && !dryRun, report,
-                policyOptions.threads, quiet, err);
+                policyOptions.threads, quiet);
         Policy policy = policyOptions.policy(report, jvmAgent);
         SyscallTable table = SyscallTable.of(Arch.current());
         GuardProgram.validate(policy, table);

@@ -38,19 +38,9 @@ record JvmAgent(Optional<JavaWaitStates> states, List<String> threadGlobs, boole
         return new JvmAgent(Optional.empty(), List.of(), true);
     }
 
-    /**
-     * The agent for a session that uses it: with this JVM's wait
-     * states, which the guard program is loaded with. Off, with a note, on a JVM whose states
-     * cannot be read.
-     */
-    static JvmAgent on(List<String> threadGlobs, boolean quiet, PrintWriter notes) {
-        try {
-            return new JvmAgent(Optional.of(JvmLinks.javaWaitStatesOfThisJvm()), threadGlobs, quiet);
-        } catch (RuntimeException e) {
-            notes.println("eventloop-guardian: note: JVMs are guarded without the Java agent: " + e.getMessage());
-            notes.flush();
-            return off();
-        }
+    /** The agent for a session that uses it, with HotSpot's wait states, which the guard program is loaded with. */
+    static JvmAgent on(List<String> threadGlobs, boolean quiet) {
+        return new JvmAgent(Optional.of(JvmLinks.HOTSPOT_WAIT_STATES), threadGlobs, quiet);
     }
 
     /** Listens for the agents of the processes {@code admits} accepts; empty when the agent is off or cannot be. */

@@ -47,9 +47,9 @@ final class ReportOptions {
      * The Java agent as these options ask, for a session that may use it ({@code wanted}): by
      * default on when {@code reporting}, matching threads as {@code threadGlobs} do.
      */
-    JvmAgent jvmAgent(boolean wanted, boolean reporting, List<String> threadGlobs, boolean quiet, PrintWriter notes) {
+    JvmAgent jvmAgent(boolean wanted, boolean reporting, List<String> threadGlobs, boolean quiet) {
         boolean on = jvmAgent != null ? jvmAgent : reporting;
-        return wanted && on ? JvmAgent.on(threadGlobs, quiet, notes) : JvmAgent.off();
+        return wanted && on ? JvmAgent.on(threadGlobs, quiet) : JvmAgent.off();
     }
 
     /** A session that reads the settings while the files it opened stay open. */

@@ -79,17 +79,14 @@ public final class JvmLinks implements JavaContexts, AutoCloseable {
     }
 
     /**
-     * How this JVM numbers the HotSpot wait states the guard program compares with: a guard that
-     * links JVMs is loaded with them ({@code Policy.Builder.countJavaWaits}), and a JVM that
-     * numbers them otherwise (no HotSpot of these years does) has its threads left unclassified.
+     * How HotSpot numbers the wait states the guard program compares with ({@code enum
+     * ThreadState} in osThread.hpp: MONITOR_WAIT 3, CONDVAR_WAIT 4, OBJECT_WAIT 5, unchanged since
+     * JDK 6). A guard that links JVMs is loaded with them ({@code Policy.Builder.countJavaWaits})
+     * before any JVM has linked; each JVM says at hello how it numbers them, from its own
+     * VMStructs, and one that numbers them otherwise has its threads left unclassified. Constants,
+     * not this JVM's VMStructs: reading those costs every report session's launch tens of ms.
      */
-    public static JavaWaitStates javaWaitStatesOfThisJvm() {
-        try {
-            return HotSpotThreads.javaWaitStates(HotSpotLayout.ofThisJvm());
-        } catch (HotSpotLayoutException e) {
-            throw new GuardianException("cannot read this JVM's wait states: " + e.getMessage(), e);
-        }
-    }
+    public static final JavaWaitStates HOTSPOT_WAIT_STATES = new JavaWaitStates(3, 4, 5);
 
     /**
      * Listens for the agents of the processes {@code admits} accepts, on a socket in a new

@@ -17,6 +17,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * dereferencing: a thread list walked while HotSpot frees and reuses it can hand us a stale
  * pointer, and a read through one must be an exception the caller retries, not a SIGSEGV that
  * kills the application (it did, about once in twelve agent starts on a busy machine).
+ *
+ * <p>libjvm's own tables (VMStructs), which live as long as the JVM, are read directly instead
+ * ({@code table*}): they are thousands of reads at start-up, a syscall each would cost a launch
+ * a tenth of a second.
  */
 final class NativeMemory {
     /** The longest name read from a table; HotSpot's type and field names are far shorter. */
@@ -59,6 +63,37 @@ final class NativeMemory {
             }
         }
         throw new IllegalStateException("no string end within " + MAX_STRING + " bytes at 0x" + Long.toHexString(address));
+    }
+
+    /** A long of libjvm's own tables, which live as long as the JVM. */
+    static long tableLong(long address) {
+        return table(address, Long.BYTES).get(JAVA_LONG_UNALIGNED, 0);
+    }
+
+    /** An int of libjvm's own tables. */
+    static int tableInt(long address) {
+        return table(address, Integer.BYTES).get(JAVA_INT_UNALIGNED, 0);
+    }
+
+    /** A NUL-terminated name of libjvm's own tables, or null for a null pointer. */
+    static String tableString(long address) {
+        if (address == 0) {
+            return null;
+        }
+        MemorySegment bytes = MemorySegment.ofAddress(address).reinterpret(MAX_STRING);
+        for (int length = 0; length < MAX_STRING; length++) {
+            if (bytes.get(JAVA_BYTE, length) == 0) {
+                return new String(bytes.asSlice(0, length).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
+            }
+        }
+        throw new IllegalStateException("no string end within " + MAX_STRING + " bytes at 0x" + Long.toHexString(address));
+    }
+
+    private static MemorySegment table(long address, int size) {
+        if (address == 0) {
+            throw new IllegalStateException("read through a null pointer");
+        }
+        return MemorySegment.ofAddress(address).reinterpret(size);
     }
 
     /** Fills {@code into} from {@code address}, all of it, or throws. */

@@ -115,8 +115,8 @@ final class VmStructs {
                 (entry, type) -> {
                     String name = string(entry + fieldName);
                     fields.put(type + "::" + name, new Field(type, name, string(entry + typeString),
-                            NativeMemory.readInt(entry + isStatic) != 0,
-                            NativeMemory.readLong(entry + offset), NativeMemory.readLong(entry + address)));
+                            NativeMemory.tableInt(entry + isStatic) != 0,
+                            NativeMemory.tableLong(entry + offset), NativeMemory.tableLong(entry + address)));
                 });
         return fields;
     }
@@ -126,7 +126,7 @@ final class VmStructs {
         long size = lookup.value("gHotSpotVMTypeEntrySizeOffset");
         Map<String, Type> types = new HashMap<>();
         forEachEntry(lookup, "gHotSpotVMTypes", "gHotSpotVMTypeEntryArrayStride", "gHotSpotVMTypeEntryTypeNameOffset",
-                (entry, name) -> types.put(name, new Type(name, string(entry + superclass), NativeMemory.readLong(entry + size))));
+                (entry, name) -> types.put(name, new Type(name, string(entry + superclass), NativeMemory.tableLong(entry + size))));
         return types;
     }
 
@@ -134,7 +134,7 @@ final class VmStructs {
         long value = lookup.value("gHotSpotVMIntConstantEntryValueOffset");
         Map<String, Integer> constants = new HashMap<>();
         forEachEntry(lookup, "gHotSpotVMIntConstants", "gHotSpotVMIntConstantEntryArrayStride",
-                "gHotSpotVMIntConstantEntryNameOffset", (entry, name) -> constants.put(name, NativeMemory.readInt(entry + value)));
+                "gHotSpotVMIntConstantEntryNameOffset", (entry, name) -> constants.put(name, NativeMemory.tableInt(entry + value)));
         return constants;
     }
 
@@ -159,7 +159,7 @@ final class VmStructs {
 
     /** The string a table entry points to at {@code pointerAddress}, or null. */
     private static String string(long pointerAddress) {
-        return NativeMemory.readCString(NativeMemory.readLong(pointerAddress));
+        return NativeMemory.tableString(NativeMemory.tableLong(pointerAddress));
     }
 
     /** libjvm's exported variables, each a pointer or a {@code uint64_t}. */
@@ -168,7 +168,7 @@ final class VmStructs {
         long value(String name) throws HotSpotLayoutException {
             MemorySegment symbol = lookup.find(name).orElseThrow(() -> new HotSpotLayoutException(
                     library + " does not export " + name + ": " + NOT_HOTSPOT));
-            return NativeMemory.readLong(symbol.address());
+            return NativeMemory.tableLong(symbol.address());
         }
 
         /** The exported pointer variable {@code name}, which must not be null. */
