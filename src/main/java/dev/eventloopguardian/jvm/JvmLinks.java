@@ -123,11 +123,6 @@ public final class JvmLinks implements JavaContexts, AutoCloseable {
         return LinkProtocol.LINK_OPTION + socket;
     }
 
-    /** The process ids of the JVMs linked now. */
-    public Set<Integer> linkedPids() {
-        return Set.copyOf(byPid.keySet());
-    }
-
     private void accept() {
         while (!closed) {
             SocketChannel channel;

@@ -142,6 +142,12 @@ class HotSpotLayoutTest {
         assertThat(condvarAndRunnable).isEqualTo(20);
     }
 
+    /** The command line loads its guard with HotSpot's numbers before any JVM links: they must be this JVM's. */
+    @Test
+    void theWaitStatesTheCommandLineAssumesAreThisJvms() {
+        assertThat(HotSpotThreads.javaWaitStates(layout)).isEqualTo(JvmLinks.HOTSPOT_WAIT_STATES);
+    }
+
     @Test
     void aThreadThatEndedLeavesTheMap() throws Exception {
         int tid = start(() -> {
