@@ -4,7 +4,6 @@ import dev.eventloopguardian.guard.AttachedProcess;
 import dev.eventloopguardian.guard.Guard;
 import dev.eventloopguardian.guard.GuardException;
 import dev.eventloopguardian.jvm.JvmLinks;
-import dev.eventloopguardian.report.JavaContexts;
 import dev.eventloopguardian.report.ReportSettings;
 import dev.eventloopguardian.report.Reporter;
 
@@ -31,9 +30,10 @@ final class AttachSession {
         PrintWriter notes = settings.notes();
         // Taken before attaching, so that a pid reused after the process exits is not taken for it.
         Optional<ProcessHandle> target = ProcessHandle.of(pid);
-        Optional<JvmLinks> jvm = JvmAgent.isJvm(pid) ? jvmAgent.listen(guard, linking -> linking == pid, notes) : Optional.empty();
+        // On for a JVM only (AttachCommand): empty otherwise.
+        Optional<JvmLinks> jvm = jvmAgent.listen(guard, linking -> linking == pid, notes);
         try (JvmLinks links = jvm.orElse(null);
-             Reporter reporter = Reporter.open(guard, settings, jvm.map(JavaContexts.class::cast).orElse(JavaContexts.NONE));
+             Reporter reporter = Reporter.open(guard, settings, JvmAgent.javaContexts(jvm));
              StopSignals stop = StopSignals.install()) {
             try (AttachedProcess attached = guard.attachToProcess(pid)) {
                 if (!quiet) {

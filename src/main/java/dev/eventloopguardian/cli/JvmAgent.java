@@ -4,6 +4,7 @@ import dev.eventloopguardian.guard.Guard;
 import dev.eventloopguardian.guard.JavaWaitStates;
 import dev.eventloopguardian.jvm.AgentJar;
 import dev.eventloopguardian.jvm.JvmLinks;
+import dev.eventloopguardian.report.JavaContexts;
 import dev.eventloopguardian.symbols.HotSpotPerfMaps;
 import dev.eventloopguardian.sys.Linux;
 import dev.eventloopguardian.text.IoReason;
@@ -41,6 +42,11 @@ record JvmAgent(Optional<JavaWaitStates> states, List<String> threadGlobs, boole
     /** The agent for a session that uses it, with HotSpot's wait states, which the guard program is loaded with. */
     static JvmAgent on(List<String> threadGlobs, boolean quiet) {
         return new JvmAgent(Optional.of(JvmLinks.HOTSPOT_WAIT_STATES), threadGlobs, quiet);
+    }
+
+    /** Where a report asks for its events' Java side: the linked JVMs, or nobody. */
+    static JavaContexts javaContexts(Optional<JvmLinks> links) {
+        return links.<JavaContexts>map(linked -> linked).orElse(JavaContexts.NONE);
     }
 
     /** Listens for the agents of the processes {@code admits} accepts; empty when the agent is off or cannot be. */

@@ -5,7 +5,6 @@ import dev.eventloopguardian.guard.GuardException;
 import dev.eventloopguardian.guard.GuardedCommand;
 import dev.eventloopguardian.jvm.JvmLinks;
 import dev.eventloopguardian.perf.PerfEvent;
-import dev.eventloopguardian.report.JavaContexts;
 import dev.eventloopguardian.report.ReportSettings;
 import dev.eventloopguardian.report.Reporter;
 import dev.eventloopguardian.sys.Executable;
@@ -52,7 +51,7 @@ final class ReportSession {
         AtomicLong commandPid = new AtomicLong(-1);
         Optional<JvmLinks> jvms = jvmAgent.listen(guard, pid -> isWithinTree(pid, commandPid.get()), settings.notes());
         try (JvmLinks links = jvms.orElse(null);
-             Reporter reporter = Reporter.open(guard, settings, jvms.map(JavaContexts.class::cast).orElse(JavaContexts.NONE))) {
+             Reporter reporter = Reporter.open(guard, settings, JvmAgent.javaContexts(jvms))) {
             ProcessBuilder launcher = new ProcessBuilder(stub).inheritIO();
             launcher.environment().putAll(command.userEnvironment());
             if (links != null) {

@@ -1,5 +1,7 @@
 package dev.eventloopguardian.jvm;
 
+import dev.eventloopguardian.guard.JavaWait;
+
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
@@ -40,7 +42,12 @@ public record BlockingCall(java.time.Instant time, String threadName, long javaT
         /** Entering a {@code synchronized} block held by another thread. */
         MONITOR,
         /** A blocking system call: a socket or file read, a FIFO open, a native sleep. */
-        SYSCALL
+        SYSCALL;
+
+        /** The kind of a sleep the guard saw as {@code wait} (empty: a sleep in a syscall). */
+        static Kind of(java.util.Optional<JavaWait> wait) {
+            return wait.map(javaWait -> valueOf(javaWait.name())).orElse(SYSCALL);
+        }
     }
 
     public BlockingCall {

@@ -83,8 +83,7 @@ final class BlockingCallReader implements AutoCloseable {
         if (guarded.isEmpty()) {
             return;
         }
-        BlockingCall.Kind kind = event.javaWait().map(wait -> BlockingCall.Kind.valueOf(wait.name()))
-                .orElse(BlockingCall.Kind.SYSCALL);
+        BlockingCall.Kind kind = BlockingCall.Kind.of(event.javaWait());
         Optional<Blocker> blocker = Blocker.of(guarded.get(), kind, () -> ThreadSwitches.stillInTheSleepOf(event), event.thread());
         if (blocker.isEmpty()) {
             return;

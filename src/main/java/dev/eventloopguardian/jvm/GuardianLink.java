@@ -143,11 +143,12 @@ final class GuardianLink implements AutoCloseable {
                 int tid = in.readInt();
                 long switches = in.readLong();
                 int kind = in.readInt();
-                Optional<Blocker> blocker = whoBlocked(tid, switches, kind);
+                Optional<Thread> thread = javaThread(tid);
+                Optional<Blocker> blocker = thread.flatMap(known -> whoBlocked(known, tid, switches, kind));
                 synchronized (out) {
                     out.writeByte(LinkProtocol.ANSWER);
                     out.writeLong(request);
-                    writeAnswer(tid, kind, blocker);
+                    writeAnswer(thread.isPresent(), blocker);
                     out.flush();
                 }
             }
@@ -159,25 +160,25 @@ final class GuardianLink implements AutoCloseable {
         close();
     }
 
-    /** Null when the tid is no Java thread we know, empty when the sleep is no blocking call. */
-    private Optional<Blocker> whoBlocked(int tid, long switches, int kind) {
-        Thread thread = threads.threadOf(tid).orElseGet(() -> dumpedThread(tid));
-        if (thread == null) {
-            return null;
-        }
-        BlockingCall.Kind callKind = JavaWait.ofCode(kind).map(wait -> BlockingCall.Kind.valueOf(wait.name()))
-                .orElse(BlockingCall.Kind.SYSCALL);
+    /** The Java thread running {@code tid}: one we registered, or one a thread dump names. */
+    private Optional<Thread> javaThread(int tid) {
+        return threads.threadOf(tid).or(() -> Optional.ofNullable(dumpedThread(tid)));
+    }
+
+    /** Who made {@code thread} sleep; empty when the sleep is no blocking call. */
+    private Optional<Blocker> whoBlocked(Thread thread, int tid, long switches, int kind) {
+        BlockingCall.Kind callKind = BlockingCall.Kind.of(JavaWait.ofCode(kind));
         int pid = (int) ProcessHandle.current().pid();
         return Blocker.of(thread, callKind, () -> switches != 0 && ThreadSwitches.of(pid, tid).orElse(-1) == switches,
                 thread.getName()).filter(blocker -> !Blocker.isInside(blocker.stack(), exemptions));
     }
 
-    private void writeAnswer(int tid, int kind, Optional<Blocker> blocker) throws IOException {
-        if (blocker == null) {
-            out.writeBoolean(false);
+    /** The answer's body: whether the thread is a Java thread we know, then whether and who blocked. */
+    private void writeAnswer(boolean known, Optional<Blocker> blocker) throws IOException {
+        out.writeBoolean(known);
+        if (!known) {
             return;
         }
-        out.writeBoolean(true);
         out.writeBoolean(blocker.isPresent());
         if (blocker.isEmpty()) {
             return;

@@ -258,7 +258,7 @@ public final class JvmLinks implements JavaContexts, AutoCloseable {
     public CompletableFuture<Optional<JavaContext>> ask(BlockingEvent event) {
         Link link = byPid.get(event.pid());
         if (link == null || link.inFlight.size() >= MAX_IN_FLIGHT) {
-            return CompletableFuture.completedFuture(Optional.empty());
+            return NO_ANSWER;
         }
         long request = requests.incrementAndGet();
         CompletableFuture<Optional<JavaContext>> answer = new CompletableFuture<>();

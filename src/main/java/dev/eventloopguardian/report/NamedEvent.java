@@ -15,10 +15,8 @@ import java.util.concurrent.CompletableFuture;
  */
 record NamedEvent(BlockingEvent event, String syscall, List<String> kernelStack, List<String> userStack,
                   OptionalLong blockedNanos, boolean stillAsleep, CompletableFuture<Optional<JavaContext>> javaAnswer) {
-    private static final CompletableFuture<Optional<JavaContext>> NO_JAVA = CompletableFuture.completedFuture(Optional.empty());
-
     NamedEvent(BlockingEvent event, String syscall, List<String> kernelStack, List<String> userStack) {
-        this(event, syscall, kernelStack, userStack, OptionalLong.empty(), false, NO_JAVA);
+        this(event, syscall, kernelStack, userStack, OptionalLong.empty(), false, JavaContexts.NO_ANSWER);
     }
 
     /** This event, its sleep having lasted {@code nanos} off the CPU. */

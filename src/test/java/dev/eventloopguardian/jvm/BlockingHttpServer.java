@@ -1,5 +1,6 @@
 package dev.eventloopguardian.jvm;
 
+import dev.eventloopguardian.testing.NativeSleep;
 import dev.eventloopguardian.testing.PageCache;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -9,10 +10,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -58,10 +55,6 @@ public final class BlockingHttpServer implements AutoCloseable {
      * the switch-out, so a block must outlast that by far for the handler's frame to be on it.
      */
     static final Duration BLOCK = Duration.ofMillis(250);
-
-    private static final MethodHandle USLEEP = Linker.nativeLinker().downcallHandle(
-            Linker.nativeLinker().defaultLookup().find("usleep").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
 
     private final Object contendedLock = new Object();
     private final Object waitedOnMonitor = new Object();
@@ -215,12 +208,8 @@ public final class BlockingHttpServer implements AutoCloseable {
 
     /** An FFM downcall: the thread sleeps in clock_nanosleep, where the JVM knows nothing of it. */
     private static String sleepNativelyInHandler() {
-        try {
-            int unused = (int) USLEEP.invokeExact((int) BLOCK.toNanos() / 1_000);
-            return "slept natively";
-        } catch (Throwable e) {
-            throw new IllegalStateException(e);
-        }
+        NativeSleep.usleep(BLOCK.toNanos() / 1_000);
+        return "slept natively";
     }
 
     private String openFifoInHandler() {

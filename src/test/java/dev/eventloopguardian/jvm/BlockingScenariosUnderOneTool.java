@@ -1,15 +1,12 @@
 package dev.eventloopguardian.jvm;
 
+import dev.eventloopguardian.testing.NativeSleep;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import reactor.blockhound.BlockHound;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -258,13 +255,9 @@ public final class BlockingScenariosUnderOneTool {
         }
     }
 
-    private static final MethodHandle USLEEP = Linker.nativeLinker().downcallHandle(
-            Linker.nativeLinker().defaultLookup().find("usleep").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-
     /** An FFM downcall: the thread sleeps in clock_nanosleep, where no Java method is involved. */
     private String sleepNativelyOnTheLoop() throws Throwable {
-        int unused = (int) USLEEP.invokeExact((int) BLOCK_MILLIS * 1_000);
+        NativeSleep.usleep(BLOCK_MILLIS * 1_000);
         return "slept natively";
     }
 

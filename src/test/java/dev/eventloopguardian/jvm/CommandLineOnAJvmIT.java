@@ -84,28 +84,12 @@ class CommandLineOnAJvmIT {
                 events.toString(), "--all-threads", "--threads", loopGlob(framework), "--include-uninterruptible"));
         command.addAll(server(framework, serverClassPath(), scratch));
         boolean diskReadUncached = BlockingHttpServer.prepareUncachedFile(scratch);
-        String notes = serve(command, scratch, port -> {
-            BlockingHttpServer.get(client, port, "/sleep");
-            BlockingHttpServer.get(client, port, "/future");
-            BlockingHttpServer.getWhileTheServerHoldsTheContendedLock(client, port);
-            BlockingHttpServer.get(client, port, "/wait");
-            BlockingHttpServer.get(client, port, "/socket-read");
-            BlockingHttpServer.get(client, port, "/native-sleep");
-            BlockingHttpServer.getWithAFifoWriterComingLater(client, port, scratch.resolve("fifo"));
-            BlockingHttpServer.get(client, port, "/disk-read");
-        });
+        String notes = serve(command, scratch, port -> blockEachWay(port, scratch));
         List<JsonNode> reported = read(events);
 
         assertThat(notes).contains("linked: Java-level waits are told apart");
         SoftAssertions softly = new SoftAssertions();
-        for (Expected expected : List.of(SLEEP, FUTURE, MONITOR, WAIT, SOCKET_READ, NATIVE_SLEEP, FIFO_OPEN)) {
-            expect(softly, reported, expected);
-        }
-        if (diskReadUncached) {
-            expect(softly, reported, DISK_READ);
-        } else {
-            System.out.println("disk read not checked: the file could not be dropped from the page cache");
-        }
+        expectEachWay(softly, reported, diskReadUncached);
         softly.assertThat(notes).as("the summary counts Java-level waits apart").contains("futex (sleep)", "futex (park)");
         softly.assertAll();
     }
@@ -126,24 +110,12 @@ class CommandLineOnAJvmIT {
         boolean diskReadUncached = BlockingHttpServer.prepareUncachedFile(scratch);
         serve(command, scratch, port -> {
             Thread.sleep(200); // the agent finds new threads within 50 ms; the loop starts with the server
-            BlockingHttpServer.get(client, port, "/sleep");
-            BlockingHttpServer.get(client, port, "/future");
-            BlockingHttpServer.getWhileTheServerHoldsTheContendedLock(client, port);
-            BlockingHttpServer.get(client, port, "/wait");
-            BlockingHttpServer.get(client, port, "/socket-read");
-            BlockingHttpServer.get(client, port, "/native-sleep");
-            BlockingHttpServer.getWithAFifoWriterComingLater(client, port, scratch.resolve("fifo"));
-            BlockingHttpServer.get(client, port, "/disk-read");
+            blockEachWay(port, scratch);
         });
         List<JsonNode> reported = read(events);
 
         SoftAssertions softly = new SoftAssertions();
-        for (Expected expected : List.of(SLEEP, FUTURE, MONITOR, WAIT, SOCKET_READ, NATIVE_SLEEP, FIFO_OPEN)) {
-            expect(softly, reported, expected);
-        }
-        if (diskReadUncached) {
-            expect(softly, reported, DISK_READ);
-        }
+        expectEachWay(softly, reported, diskReadUncached);
         softly.assertAll();
     }
 
@@ -340,6 +312,30 @@ class CommandLineOnAJvmIT {
             }
         }
         return nodes;
+    }
+
+    /** Each request that blocks the server's loop its own way (the disk read needs {@link BlockingHttpServer#prepareUncachedFile}). */
+    private void blockEachWay(int port, Path scratch) throws Exception {
+        BlockingHttpServer.get(client, port, "/sleep");
+        BlockingHttpServer.get(client, port, "/future");
+        BlockingHttpServer.getWhileTheServerHoldsTheContendedLock(client, port);
+        BlockingHttpServer.get(client, port, "/wait");
+        BlockingHttpServer.get(client, port, "/socket-read");
+        BlockingHttpServer.get(client, port, "/native-sleep");
+        BlockingHttpServer.getWithAFifoWriterComingLater(client, port, scratch.resolve("fifo"));
+        BlockingHttpServer.get(client, port, "/disk-read");
+    }
+
+    /** Each way of {@link #blockEachWay} reported, with its handler's frame; the disk read when its file was uncached. */
+    private static void expectEachWay(SoftAssertions softly, List<JsonNode> reported, boolean diskReadUncached) {
+        for (Expected expected : List.of(SLEEP, FUTURE, MONITOR, WAIT, SOCKET_READ, NATIVE_SLEEP, FIFO_OPEN)) {
+            expect(softly, reported, expected);
+        }
+        if (diskReadUncached) {
+            expect(softly, reported, DISK_READ);
+        } else {
+            System.out.println("disk read not checked: the file could not be dropped from the page cache");
+        }
     }
 
     private static void expect(SoftAssertions softly, List<JsonNode> reported, Expected expected) {

@@ -1,14 +1,11 @@
 package dev.eventloopguardian.jvm;
 
+import dev.eventloopguardian.testing.NativeSleep;
 import dev.eventloopguardian.testing.KernelTest;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -261,17 +258,9 @@ class GuardedNettyServerTest {
         }
     }
 
-    private static final MethodHandle USLEEP = Linker.nativeLinker().downcallHandle(
-            Linker.nativeLinker().defaultLookup().find("usleep").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-
     private static String sleepNativelyInTheNettyHandler() {
-        try {
-            int unused = (int) USLEEP.invokeExact((int) TimeUnit.MILLISECONDS.toMicros(BLOCK_MILLIS));
-            return "slept natively";
-        } catch (Throwable e) {
-            throw new IllegalStateException(e);
-        }
+        NativeSleep.usleep(TimeUnit.MILLISECONDS.toMicros(BLOCK_MILLIS));
+        return "slept natively";
     }
 
     /** Opening a FIFO for reading waits in openat for a writer. */
