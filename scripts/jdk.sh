@@ -1,43 +1,54 @@
-# Sourced by ./eventloop-guardian and ./run-tests: finds a JDK 25 or newer without starting a
-# JVM (a `java -version` probe would cost tens of milliseconds on every launch).
+# Sourced by ./eventloop-guardian, ./run-tests, .ci/run and the benchmarks: finds a JDK 25 or
+# newer without starting a JVM (a `java -version` probe would cost tens of milliseconds on
+# every launch) and without a subshell (each costs milliseconds of the launch too).
 min_java=25
 
-# The feature version of the JDK at $1, read from its release file.
+# java_version DIR: sets REPLY to the feature version of the JDK at DIR, read from its release
+# file; returns 1 when DIR is not a JDK.
 java_version() {
   local release="$1/release" line
+  REPLY=""
   [[ -x "$1/bin/java" && -r $release ]] || return 1
   while IFS= read -r line; do
     if [[ $line == JAVA_VERSION=* ]]; then
       line=${line#*=\"}
-      echo "${line%%[.\"]*}"
+      REPLY=${line%%[.\"]*}
       return 0
     fi
   done <"$release"
   return 1
 }
 
-# Prints the JDK home to use: JAVA_HOME, then the java on PATH, then the newest under /usr/lib/jvm.
-find_java_home() {
-  local candidate version best="" best_version=0
-  if [[ -n ${JAVA_HOME:-} ]] && version=$(java_version "$JAVA_HOME") && ((version >= min_java)); then
-    echo "$JAVA_HOME"
-    return
+# locate_java_home: sets java_home to the JDK to use: JAVA_HOME, then the java on PATH, then
+# the newest under /usr/lib/jvm; returns 1, with java_home empty, when none is 25 or newer.
+locate_java_home() {
+  local candidate best="" best_version=0
+  java_home=""
+  if [[ -n ${JAVA_HOME:-} ]] && java_version "$JAVA_HOME" && ((REPLY >= min_java)); then
+    java_home=$JAVA_HOME
+    return 0
   fi
   if candidate=$(command -v java 2>/dev/null); then
     [[ -L $candidate ]] && candidate=$(readlink -f "$candidate")
     candidate=${candidate%/bin/java}
-    if version=$(java_version "$candidate") && ((version >= min_java)); then
-      echo "$candidate"
-      return
+    if java_version "$candidate" && ((REPLY >= min_java)); then
+      java_home=$candidate
+      return 0
     fi
   fi
   for candidate in /usr/lib/jvm/*; do
-    if version=$(java_version "$candidate") && ((version >= min_java && version > best_version)); then
+    if java_version "$candidate" && ((REPLY >= min_java && REPLY > best_version)); then
       best=$candidate
-      best_version=$version
+      best_version=$REPLY
     fi
   done
-  [[ -n $best ]] && echo "$best"
+  java_home=$best
+  [[ -n $best ]]
+}
+
+# Prints the JDK home locate_java_home finds, for callers that want it as a word.
+find_java_home() {
+  locate_java_home && echo "$java_home"
 }
 
 # Explains what is missing; callers exit with 69 (EX_UNAVAILABLE) after it.

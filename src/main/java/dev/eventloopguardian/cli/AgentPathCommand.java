@@ -1,45 +1,41 @@
 package dev.eventloopguardian.cli;
 
 import dev.eventloopguardian.jvm.AgentJar;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 
-import java.nio.file.Files;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 
-@Command(name = "agent-path",
-        mixinStandardHelpOptions = true,
-        description = {
+/** {@code agent-path}: where the jar is, for {@code -javaagent}. */
+final class AgentPathCommand {
+    private AgentPathCommand() {
+    }
+
+    static CommandSpec spec() {
+        CommandSpec spec = Specs.command("agent-path", (parsed, out, err) -> print(AgentJar.location(),
+                AgentJar.describeLocation(), out, err));
+        spec.usageMessage().description(
                 "Prints the absolute path of the jar this tool runs from, which is also its Java agent:",
                 "  java -javaagent:\"$(eventloop-guardian agent-path)\"=threads='loop-.*' -jar app.jar",
                 "Agent options: threads=REGEX[,format=json|text][,output=FILE][,action=report|abort][,jfr=true]"
                         + "[,uninterruptible=true][,required=true]. Exits 69 when the tool runs from a directory of classes, "
-                        + "not a jar.",
-        })
-final class AgentPathCommand implements Callable<Integer> {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+                        + "not a jar.");
+        return spec;
+    }
 
     /**
-     * Where the agent's classes come from; a test puts another place here. Found when the command
-     * runs, not when picocli builds the command tree, which every other command does too.
+     * Prints {@code jar}, the agent's jar, or says why there is none: the tool runs from
+     * {@code location}, a directory of classes.
      */
-    Path agentLocation;
-
-    @Override
-    public Integer call() {
-        Optional<Path> jar = this.agentLocation != null
-                ? Optional.of(this.agentLocation).filter(Files::isRegularFile) : AgentJar.location();
+    static int print(Optional<Path> jar, String location, PrintWriter out, PrintWriter err) {
         if (jar.isEmpty()) {
-            String where = this.agentLocation != null ? this.agentLocation.toString() : AgentJar.describeLocation();
-            spec.commandLine().getErr().println("eventloop-guardian: the tool runs from " + where
+            err.println("eventloop-guardian: the tool runs from " + location
                     + ", not from a jar, and -javaagent needs the jar: build it with 'mvn package' "
                     + "(target/eventloop-guardian.jar) or run ./eventloop-guardian agent-path");
             return ExitCodes.UNSUPPORTED;
         }
-        spec.commandLine().getOut().println(jar.get());
+        out.println(jar.get());
         return 0;
     }
 }

@@ -7,62 +7,67 @@ import dev.eventloopguardian.guard.Policy;
 import dev.eventloopguardian.guard.SyscallTable;
 import dev.eventloopguardian.sys.Arch;
 import dev.eventloopguardian.sys.Linux;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParseResult;
 
 import java.io.PrintWriter;
-import java.util.concurrent.Callable;
 
-@Command(name = "attach",
-        mixinStandardHelpOptions = true,
-        usageHelpWidth = 100,
-        synopsisHeading = "",
-        customSynopsis = "Usage: eventloop-guardian attach --pid PID [OPTIONS]",
-        description = {
-                "",
-                "Reports what blocks a process that is already running, without restarting it: every thread it has, "
-                        + "and every thread it creates, is guarded as with --report, until Ctrl-C (or TERM, HUP) or "
-                        + "until the process exits. Then the guard is detached and the process runs on, unharmed; "
-                        + "the summary follows.",
-                "",
-                "Examples:",
-                "  eventloop-guardian attach --pid 4242                                  # every thread",
-                "  eventloop-guardian attach --pid \"$(pgrep -f my-vertx-app)\" --threads 'vert.x-eventloo*'",
-                "  eventloop-guardian attach --pid 4242 --format json --output events.jsonl --min-duration 10ms",
-                "",
-                "Options:",
-        },
-        optionListHeading = "",
-        footerHeading = "%n",
-        footer = {
-                "Exit status: 0 once detached; 64 bad usage or no such process, 69 the kernel lacks a feature, "
-                        + "74 the report could not be written in full (disk full, reader gone), 77 missing privileges "
-                        + "(CAP_BPF and CAP_PERFMON, and the right to trace PID).",
-                "",
-        })
-final class AttachCommand implements Callable<Integer> {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+/** {@code attach}: guards a running process, reporting, until it exits or we are stopped. */
+final class AttachCommand {
+    final int pid;
+    final PolicyOptions policyOptions;
+    final ReportOptions reportOptions;
+    final boolean quiet;
 
-    @Option(names = "--pid", required = true, paramLabel = "PID", description = "The process to attach to.")
-    int pid;
+    private AttachCommand(ParseResult parsed) {
+        pid = parsed.matchedOptionValue("--pid", 0);
+        policyOptions = PolicyOptions.of(parsed);
+        reportOptions = ReportOptions.of(parsed);
+        quiet = Specs.flag(parsed, "--quiet");
+    }
 
-    @CommandLine.Mixin
-    PolicyOptions policyOptions = new PolicyOptions();
+    /** The command as {@code parsed} (attach's own part of the parse) gives it. */
+    static AttachCommand of(ParseResult parsed) {
+        return new AttachCommand(parsed);
+    }
 
-    @CommandLine.Mixin
-    ReportOptions reportOptions = new ReportOptions();
+    static CommandSpec spec() {
+        CommandSpec spec = Specs.command("attach", (parsed, out, err) -> of(parsed).run(err));
+        spec.usageMessage()
+                .width(100)
+                .synopsisHeading("")
+                .customSynopsis("Usage: eventloop-guardian attach --pid PID [OPTIONS]")
+                .description(
+                        "",
+                        "Reports what blocks a process that is already running, without restarting it: every thread it "
+                                + "has, and every thread it creates, is guarded as with --report, until Ctrl-C (or TERM, "
+                                + "HUP) or until the process exits. Then the guard is detached and the process runs on, "
+                                + "unharmed; the summary follows.",
+                        "",
+                        "Examples:",
+                        "  eventloop-guardian attach --pid 4242                                  # every thread",
+                        "  eventloop-guardian attach --pid \"$(pgrep -f my-vertx-app)\" --threads 'vert.x-eventloo*'",
+                        "  eventloop-guardian attach --pid 4242 --format json --output events.jsonl --min-duration 10ms",
+                        "",
+                        "Options:")
+                .optionListHeading("")
+                .footerHeading("%n")
+                .footer(
+                        "Exit status: 0 once detached; 64 bad usage or no such process, 69 the kernel lacks a feature, "
+                                + "74 the report could not be written in full (disk full, reader gone), 77 missing privileges "
+                                + "(CAP_BPF and CAP_PERFMON, and the right to trace PID).",
+                        "");
+        spec.addOption(Specs.option("--pid", "PID", int.class, "The process to attach to.").required(true).build());
+        PolicyOptions.declare(spec);
+        ReportOptions.declare(spec);
+        spec.addOption(OptionSpec.builder("--report").arity("0").type(boolean.class).hidden(true)
+                .description("Accepted for symmetry with the guard command: attach always reports.").build());
+        spec.addOption(Specs.flag(new String[] {"-q", "--quiet"}, "Do not print when attaching and detaching."));
+        return spec;
+    }
 
-    @Option(names = "--report", hidden = true, description = "Accepted for symmetry with the guard command: attach always reports.")
-    boolean report;
-
-    @Option(names = {"-q", "--quiet"}, description = "Do not print when attaching and detaching.")
-    boolean quiet;
-
-    @Override
-    public Integer call() {
-        PrintWriter err = spec.commandLine().getErr();
+    int run(PrintWriter err) {
         try {
             reportOptions.requireReport(true);
             JvmAgent jvmAgent = reportOptions.jvmAgent(pid > 0 && JvmAgent.isJvm(pid), true, policyOptions.threads, quiet);

@@ -14,8 +14,7 @@ import dev.eventloopguardian.perf.PerfEvent;
 import dev.eventloopguardian.perf.PerfException;
 import dev.eventloopguardian.sys.Arch;
 import dev.eventloopguardian.sys.KernelVersion;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -26,15 +25,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
-@Command(name = "check",
-        mixinStandardHelpOptions = true,
-        description = {
-                "Diagnoses this machine for eventloop-guardian, then proves guarding works end to end: a guarded "
-                        + "'sleep' must be stopped by the guard's signal, and the same 'sleep' with nanosleep allowed "
-                        + "must run clean. Prints PASS or FAIL per line; exits 0 when all pass, 1 otherwise.",
-                "The end-to-end runs use SIGUSR1 instead of SIGABRT so that no core file is left behind.",
-        })
-final class CheckCommand implements java.util.concurrent.Callable<Integer> {
+/** {@code check}: is this machine ready, and does guarding work here end to end? */
+final class CheckCommand {
     private static final int CAP_SYS_ADMIN = 21;
     private static final int CAP_PERFMON = 38;
     private static final int CAP_BPF = 39;
@@ -42,15 +34,24 @@ final class CheckCommand implements java.util.concurrent.Callable<Integer> {
     /** How {@link Process#exitValue()} reports a child killed by a signal. */
     private static final int KILLED_BY_SIGNAL = 128;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     private final List<Boolean> results = new ArrayList<>();
-    private PrintWriter out;
+    private final PrintWriter out;
 
-    @Override
-    public Integer call() {
-        out = spec.commandLine().getOut();
+    private CheckCommand(PrintWriter out) {
+        this.out = out;
+    }
+
+    static CommandSpec spec() {
+        CommandSpec spec = Specs.command("check", (parsed, out, err) -> new CheckCommand(out).run());
+        spec.usageMessage().description(
+                "Diagnoses this machine for eventloop-guardian, then proves guarding works end to end: a guarded "
+                        + "'sleep' must be stopped by the guard's signal, and the same 'sleep' with nanosleep allowed "
+                        + "must run clean. Prints PASS or FAIL per line; exits 0 when all pass, 1 otherwise.",
+                "The end-to-end runs use SIGUSR1 instead of SIGABRT so that no core file is left behind.");
+        return spec;
+    }
+
+    private int run() {
         Arch arch;
         try {
             arch = Arch.current();

@@ -8,117 +8,121 @@ import dev.eventloopguardian.guard.Policy;
 import dev.eventloopguardian.guard.SyscallTable;
 import dev.eventloopguardian.sys.Arch;
 import dev.eventloopguardian.sys.Linux;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
+import picocli.CommandLine.ParseResult;
 
 import java.io.PrintWriter;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 
-@Command(name = "eventloop-guardian",
-        mixinStandardHelpOptions = true,
-        versionProvider = Version.class,
-        subcommands = {AttachCommand.class, CheckCommand.class, AgentPathCommand.class},
-        usageHelpWidth = 100,
-        synopsisHeading = "",
-        customSynopsis = {
-                "Usage: eventloop-guardian [OPTIONS] [--] COMMAND [ARGS...]",
-                "       eventloop-guardian attach --pid PID [OPTIONS]",
-                "       eventloop-guardian check",
-                "       eventloop-guardian agent-path",
-        },
-        description = {
-                "",
-                "Runs COMMAND with its thread guarded: the moment the thread goes to sleep inside a syscall that is not "
-                        + "an event-loop wait (epoll, futex, io_uring...), the kernel sends it SIGABRT, so it dumps core "
-                        + "with the blocking call on its stack.",
-                "",
-                "Nothing runs on the fast path: an eBPF program, generated for your policy, runs only when the thread "
-                        + "is switched out. COMMAND replaces this process (same pid, stdio and exit status). The first "
-                        + "word that is not an option is COMMAND; '--' works too.",
-                "",
-                "Examples:",
-                "  eventloop-guardian python3 -c 'import time; time.sleep(0.1)'            # Aborted (core dumped)",
-                "  eventloop-guardian python3 -c 'import asyncio; asyncio.run(asyncio.sleep(1))'   # runs clean",
-                "  eventloop-guardian --all-threads node server.js                      # every thread of Node",
-                "  eventloop-guardian --report --all-threads --threads 'vert.x-eventloo*' java -jar app.jar",
-                "                                  # report what blocks the event loops, with Java stacks",
-                "  sudo eventloop-guardian --user \"$USER\" ./my-server                   # guarded, runs as you",
-                "  eventloop-guardian --print-policy --allow nanosleep",
-                "  eventloop-guardian attach --pid 4242 --threads 'vert.x-eventloo*'     # a running JVM, until Ctrl-C",
-                "  eventloop-guardian check                                             # is this machine ready?",
-                "  java -javaagent:\"$(eventloop-guardian agent-path)\"=threads='loop-.*' -jar app.jar",
-                "                                                 # a JVM guards its own event loops (see agent-path --help)",
-                "",
-                "Options:",
-        },
-        optionListHeading = "",
-        footerHeading = "%n",
-        footer = {
-                "Exit status: COMMAND's own once it runs (74 is ours, see below); before that:",
-                "   64  bad usage (unknown syscall, signal or user, no COMMAND, a bad uid, GLOB or DURATION)",
-                "   69  the kernel lacks a feature (BTF, an eBPF helper), or bash, which keeps the guard, is missing",
-                "   70  internal error (the verifier rejected our program): please report it",
-                "   74  --report: COMMAND exited 0, but the report could not be written in full (disk full, reader gone)",
-                "   75  COMMAND would run unguarded (set-user-ID, file capabilities, unreadable)",
-                "   77  missing privileges: CAP_BPF and CAP_PERFMON (run as root, or see 'check')",
-                "  126  COMMAND cannot be executed       127  COMMAND not found",
-                "",
-                "Syscalls are named as in the kernel's tables (man 2 syscalls): 'sleep' is nanosleep or clock_nanosleep.",
-                "A program named 'check', 'attach' or 'agent-path' is run with: eventloop-guardian -- check",
-                "",
-        })
-final class GuardCommand implements Callable<Integer> {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+/** The root command: guards COMMAND, and is the parent of attach, check and agent-path. */
+final class GuardCommand {
+    final PolicyOptions policyOptions;
+    final boolean report;
+    final ReportOptions reportOptions;
+    final boolean allThreads;
+    final String user;
+    final boolean printPolicy;
+    final boolean dumpProgram;
+    final boolean dryRun;
+    final boolean quiet;
+    final List<String> command;
 
-    @CommandLine.Mixin
-    PolicyOptions policyOptions = new PolicyOptions();
+    private GuardCommand(ParseResult parsed) {
+        policyOptions = PolicyOptions.of(parsed);
+        report = Specs.flag(parsed, "--report");
+        reportOptions = ReportOptions.of(parsed);
+        allThreads = Specs.flag(parsed, "--all-threads");
+        user = parsed.matchedOptionValue("--user", null);
+        printPolicy = Specs.flag(parsed, "--print-policy");
+        dumpProgram = Specs.flag(parsed, "--dump-program");
+        dryRun = Specs.flag(parsed, "--dry-run");
+        quiet = Specs.flag(parsed, "--quiet");
+        command = parsed.matchedPositionalValue(0, List.of());
+    }
 
-    @Option(names = "--report",
-            description = "Report each blocking sleep (thread, syscall, arguments, kernel and user stacks) on stderr "
-                    + "and keep COMMAND running; eventloop-guardian stays as its parent. Add --signal to also stop it; "
-                    + "--format, --output, --min-duration and --folded shape the report.")
-    boolean report;
+    /** The command as {@code parsed} gives it. */
+    static GuardCommand of(ParseResult parsed) {
+        return new GuardCommand(parsed);
+    }
 
-    @CommandLine.Mixin
-    ReportOptions reportOptions = new ReportOptions();
+    /** The command line's root, without its subcommands. */
+    static CommandSpec spec() {
+        CommandSpec spec = Specs.command("eventloop-guardian", (parsed, out, err) -> of(parsed).run(out, err));
+        spec.versionProvider(new Version());
+        spec.usageMessage()
+                .width(100)
+                .synopsisHeading("")
+                .customSynopsis(
+                        "Usage: eventloop-guardian [OPTIONS] [--] COMMAND [ARGS...]",
+                        "       eventloop-guardian attach --pid PID [OPTIONS]",
+                        "       eventloop-guardian check",
+                        "       eventloop-guardian agent-path")
+                .description(
+                        "",
+                        "Runs COMMAND with its thread guarded: the moment the thread goes to sleep inside a syscall that is "
+                                + "not an event-loop wait (epoll, futex, io_uring...), the kernel sends it SIGABRT, so it "
+                                + "dumps core with the blocking call on its stack.",
+                        "",
+                        "Nothing runs on the fast path: an eBPF program, generated for your policy, runs only when the "
+                                + "thread is switched out. COMMAND replaces this process (same pid, stdio and exit status). "
+                                + "The first word that is not an option is COMMAND; '--' works too.",
+                        "",
+                        "Examples:",
+                        "  eventloop-guardian python3 -c 'import time; time.sleep(0.1)'            # Aborted (core dumped)",
+                        "  eventloop-guardian python3 -c 'import asyncio; asyncio.run(asyncio.sleep(1))'   # runs clean",
+                        "  eventloop-guardian --all-threads node server.js                      # every thread of Node",
+                        "  eventloop-guardian --report --all-threads --threads 'vert.x-eventloo*' java -jar app.jar",
+                        "                                  # report what blocks the event loops, with Java stacks",
+                        "  sudo eventloop-guardian --user \"$USER\" ./my-server                   # guarded, runs as you",
+                        "  eventloop-guardian --print-policy --allow nanosleep",
+                        "  eventloop-guardian attach --pid 4242 --threads 'vert.x-eventloo*'     # a running JVM, until Ctrl-C",
+                        "  eventloop-guardian check                                             # is this machine ready?",
+                        "  java -javaagent:\"$(eventloop-guardian agent-path)\"=threads='loop-.*' -jar app.jar",
+                        "                                                 # a JVM guards its own event loops (see agent-path --help)",
+                        "",
+                        "Options:")
+                .optionListHeading("")
+                .footerHeading("%n")
+                .footer(
+                        "Exit status: COMMAND's own once it runs (74 is ours, see below); before that:",
+                        "   64  bad usage (unknown syscall, signal or user, no COMMAND, a bad uid, GLOB or DURATION)",
+                        "   69  the kernel lacks a feature (BTF, an eBPF helper), or bash, which keeps the guard, is missing",
+                        "   70  internal error (the verifier rejected our program): please report it",
+                        "   74  --report: COMMAND exited 0, but the report could not be written in full (disk full, reader gone)",
+                        "   75  COMMAND would run unguarded (set-user-ID, file capabilities, unreadable)",
+                        "   77  missing privileges: CAP_BPF and CAP_PERFMON (run as root, or see 'check')",
+                        "  126  COMMAND cannot be executed       127  COMMAND not found",
+                        "",
+                        "Syscalls are named as in the kernel's tables (man 2 syscalls): 'sleep' is nanosleep or clock_nanosleep.",
+                        "A program named 'check', 'attach' or 'agent-path' is run with: eventloop-guardian -- check",
+                        "");
+        PolicyOptions.declare(spec);
+        spec.addOption(Specs.flag("--report",
+                "Report each blocking sleep (thread, syscall, arguments, kernel and user stacks) on stderr "
+                        + "and keep COMMAND running; eventloop-guardian stays as its parent. Add --signal to also stop it; "
+                        + "--format, --output, --min-duration and --folded shape the report."));
+        ReportOptions.declare(spec);
+        spec.addOption(Specs.flag("--all-threads",
+                "Also guard every thread (and child process) COMMAND creates; by default only its main thread. "
+                        + "With --threads, only those whose name matches."));
+        spec.addOption(Specs.option("--user", "USER", String.class,
+                "Run COMMAND as USER (a name, or a uid from 0 to 4294967294), still guarded. Needs root.").build());
+        spec.addOption(Specs.flag("--print-policy", "Print the policy and exit."));
+        spec.addOption(Specs.flag("--dump-program", "Print the generated eBPF program, disassembled, and exit."));
+        spec.addOption(Specs.flag("--dry-run",
+                "Do everything but run COMMAND: check it can be guarded, load and attach the program, then exit 0."));
+        spec.addOption(Specs.flag(new String[] {"-q", "--quiet"}, "Do not print notes before running COMMAND."));
+        spec.addPositional(PositionalParamSpec.builder().paramLabel("COMMAND").arity("0..*").type(List.class)
+                .auxiliaryTypes(String.class).description("The command to run, with its arguments.").build());
+        return spec;
+    }
 
-    @Option(names = "--all-threads",
-            description = "Also guard every thread (and child process) COMMAND creates; by default only its main thread. "
-                    + "With --threads, only those whose name matches.")
-    boolean allThreads;
-
-    @Option(names = "--user", paramLabel = "USER",
-            description = "Run COMMAND as USER (a name, or a uid from 0 to 4294967294), still guarded. Needs root.")
-    String user;
-
-    @Option(names = "--print-policy", description = "Print the policy and exit.")
-    boolean printPolicy;
-
-    @Option(names = "--dump-program", description = "Print the generated eBPF program, disassembled, and exit.")
-    boolean dumpProgram;
-
-    @Option(names = "--dry-run",
-            description = "Do everything but run COMMAND: check it can be guarded, load and attach the program, then exit 0.")
-    boolean dryRun;
-
-    @Option(names = {"-q", "--quiet"}, description = "Do not print notes before running COMMAND.")
-    boolean quiet;
-
-    @Parameters(paramLabel = "COMMAND", arity = "0..*", description = "The command to run, with its arguments.")
-    List<String> command = new ArrayList<>();
-
-    @Override
-    public Integer call() {
-        PrintWriter err = spec.commandLine().getErr();
+    int run(PrintWriter out, PrintWriter err) {
         try {
-            return guard(err, spec.commandLine().getOut());
+            return guard(err, out);
         } catch (Exception e) {
             return Failures.report(e, err);
         }
@@ -162,7 +166,8 @@ final class GuardCommand implements Callable<Integer> {
         try (Guard guard = Guard.load(policy, policyOptions.btf)) {
             if (dryRun) {
                 guarded.rehearse(guard, allThreads);
-                out.printf("dry run: %s would run guarded by a %d-instruction program%n", guarded.path(), guard.program().size());
+                out.println("dry run: " + guarded.path() + " would run guarded by a " + guard.program().size()
+                        + "-instruction program");
                 out.flush();
                 return 0;
             }

@@ -2,6 +2,8 @@ package dev.eventloopguardian.cli;
 
 import dev.eventloopguardian.guard.Guard;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParseResult;
 
 import java.io.PrintWriter;
 
@@ -21,7 +23,12 @@ public final class Main {
     }
 
     static CommandLine commandLine() {
-        CommandLine cli = new CommandLine(new GuardCommand());
+        CommandSpec root = GuardCommand.spec();
+        root.addSubcommand("attach", AttachCommand.spec());
+        root.addSubcommand("check", CheckCommand.spec());
+        root.addSubcommand("agent-path", AgentPathCommand.spec());
+        CommandLine cli = new CommandLine(root);
+        cli.setExecutionStrategy(Main::execute);
         // The first word that is not one of our options is COMMAND: everything after it is its own.
         cli.setStopAtPositional(true);
         cli.setUnmatchedOptionsArePositionalParams(false);
@@ -35,5 +42,16 @@ public final class Main {
         });
         cli.getCommandSpec().exitCodeOnInvalidInput(ExitCodes.USAGE);
         return cli;
+    }
+
+    /** Answers --help and --version, else runs the command the arguments name, with its own part of the parse. */
+    private static int execute(ParseResult parsed) {
+        Integer helped = CommandLine.executeHelpRequest(parsed);
+        if (helped != null) {
+            return helped;
+        }
+        ParseResult command = parsed.hasSubcommand() ? parsed.subcommand() : parsed;
+        CommandLine cli = command.commandSpec().commandLine();
+        return ((Specs.Command) command.commandSpec().userObject()).run(command, cli.getOut(), cli.getErr());
     }
 }

@@ -2,7 +2,9 @@ package dev.eventloopguardian.cli;
 
 import dev.eventloopguardian.report.ReportSettings;
 import dev.eventloopguardian.text.IoReason;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParseResult;
 
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -19,29 +21,45 @@ import java.util.Optional;
 
 /** How a report is written: shared by the guard command's --report and attach. */
 final class ReportOptions {
-    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text",
-            description = "Report as text (default) or json (one object per line; schema in docs/report-schema.md).")
-    String format;
+    final String format;
+    final Path output;
+    final Duration minDuration;
+    final Path folded;
+    /** --jvm-agent or --no-jvm-agent, or null for the default. */
+    final Boolean jvmAgent;
 
-    @Option(names = "--output", paramLabel = "FILE", description = "Write the report's events to FILE instead of stderr.")
-    Path output;
+    private ReportOptions(ParseResult parsed) {
+        format = parsed.matchedOptionValue("--format", "text");
+        output = parsed.matchedOptionValue("--output", null);
+        minDuration = parsed.matchedOptionValue("--min-duration", Duration.ZERO);
+        folded = parsed.matchedOptionValue("--folded", null);
+        jvmAgent = parsed.matchedOptionValue("--jvm-agent", null);
+    }
 
-    @Option(names = "--min-duration", paramLabel = "DURATION", converter = DurationConverter.class,
-            description = "Report only sleeps that last at least DURATION (e.g. 500us, 10ms, 2s; at most 24h); a sleep "
-                    + "that never ends is reported once DURATION has passed.")
-    Duration minDuration = Duration.ZERO;
+    /** The options as {@code parsed} gives them. */
+    static ReportOptions of(ParseResult parsed) {
+        return new ReportOptions(parsed);
+    }
 
-    @Option(names = "--folded", paramLabel = "FILE",
-            description = "At the end, write the stacks folded for flame graphs (flamegraph.pl, speedscope).")
-    Path folded;
-
-    @Option(names = "--jvm-agent", negatable = true,
-            description = "Load the Java agent into the JVMs guarded with --all-threads (through JAVA_TOOL_OPTIONS) or "
-                    + "attached to (through the Attach API), so that their Java-level waits (sleep, park, wait, a contended "
-                    + "monitor) are caught and, with --report and attach, each event carries its Java stack. On by default "
-                    + "with --report and attach; off for the guard that aborts, since a JVM's first requests wait for "
-                    + "monitors while its classes load: report first.")
-    Boolean jvmAgent;
+    /** Declares these options on {@code spec}. */
+    static void declare(CommandSpec spec) {
+        spec.addOption(Specs.option("--format", "FORMAT", String.class,
+                "Report as text (default) or json (one object per line; schema in docs/report-schema.md).").build());
+        spec.addOption(Specs.option("--output", "FILE", Path.class,
+                "Write the report's events to FILE instead of stderr.").build());
+        spec.addOption(Specs.option("--min-duration", "DURATION", Duration.class,
+                "Report only sleeps that last at least DURATION (e.g. 500us, 10ms, 2s; at most 24h); a sleep "
+                        + "that never ends is reported once DURATION has passed.")
+                .converters(new DurationConverter()).build());
+        spec.addOption(Specs.option("--folded", "FILE", Path.class,
+                "At the end, write the stacks folded for flame graphs (flamegraph.pl, speedscope).").build());
+        spec.addOption(OptionSpec.builder("--jvm-agent").type(Boolean.class).arity("0").negatable(true).description(
+                "Load the Java agent into the JVMs guarded with --all-threads (through JAVA_TOOL_OPTIONS) or "
+                        + "attached to (through the Attach API), so that their Java-level waits (sleep, park, wait, a "
+                        + "contended monitor) are caught and, with --report and attach, each event carries its Java "
+                        + "stack. On by default with --report and attach; off for the guard that aborts, since a JVM's "
+                        + "first requests wait for monitors while its classes load: report first.").build());
+    }
 
     /**
      * The Java agent as these options ask, for a session that may use it ({@code wanted}): by

@@ -9,6 +9,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -25,9 +26,8 @@ class AgentPathCommandTest {
     @Test
     void printsTheJarTheToolRunsFrom(@TempDir Path directory) throws IOException {
         Path jar = Files.createFile(directory.resolve("eventloop-guardian.jar"));
-        AgentPathCommand command = new AgentPathCommand();
-        command.agentLocation = jar;
-        assertThat(run(new CommandLine(command))).as("%s", err).isZero();
+        assertThat(AgentPathCommand.print(Optional.of(jar), "unused", new PrintWriter(out, true), new PrintWriter(err, true)))
+                .as("%s", err).isZero();
         assertThat(out.toString()).isEqualTo(jar + System.lineSeparator());
         assertThat(err.toString()).isEmpty();
     }

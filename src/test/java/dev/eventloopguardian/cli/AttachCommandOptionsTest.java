@@ -14,9 +14,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** {@code attach}'s options, parsed without a kernel: the same policy and report options as the guard command. */
 class AttachCommandOptionsTest {
     private static AttachCommand parse(String... args) {
-        CommandLine cli = Main.commandLine();
-        CommandLine.ParseResult parsed = cli.parseArgs(args);
-        return parsed.subcommand().commandSpec().commandLine().getCommand();
+        return AttachCommand.of(Main.commandLine().parseArgs(args).subcommand());
     }
 
     @Test

@@ -13,9 +13,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class GuardCommandOptionsTest {
     private static GuardCommand parse(String... args) {
-        CommandLine cli = Main.commandLine();
-        cli.parseArgs(args);
-        return cli.getCommand();
+        return GuardCommand.of(Main.commandLine().parseArgs(args));
     }
 
     @Test

@@ -11,7 +11,6 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -72,8 +71,7 @@ class ReportOutputTest {
     @Test
     void aReaderThatGoesAwayDoesNotStopCommand(@TempDir Path directory) throws Exception {
         Path commandOutput = directory.resolve("stdout");
-        List<String> command = new ArrayList<>(Guardian.javaCommand());
-        command.addAll(List.of("--report", Python.executable(), "-c",
+        List<String> command = Guardian.javaCommand(List.of("--report", Python.executable(), "-c",
                 "import time\nfor _ in range(20): time.sleep(0.02)\nprint('done')"));
         Process guardian = new ProcessBuilder(command).redirectOutput(commandOutput.toFile()).start();
         guardian.getOutputStream().close();

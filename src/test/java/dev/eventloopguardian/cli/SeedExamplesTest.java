@@ -96,8 +96,7 @@ class SeedExamplesTest {
             Files.write(harness, in.readAllBytes());
         }
         List<String> command = new ArrayList<>(List.of(PYTHON, harness.toString()));
-        command.addAll(Guardian.javaCommand());
-        command.add(PYTHON);
+        command.addAll(Guardian.javaCommand(List.of(PYTHON)));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         String output;
         try {

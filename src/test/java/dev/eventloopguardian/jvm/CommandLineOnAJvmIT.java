@@ -177,9 +177,8 @@ class CommandLineOnAJvmIT {
         String classPath = Guardian.worldReadableCopy(scratch, serverClassPath());
         Path jar = Files.copy(PRODUCT_JAR, scratch.resolve("eventloop-guardian.jar"));
         Path events = scratch.resolve("events.jsonl");
-        List<String> command = new ArrayList<>(Guardian.jarCommand(jar));
-        command.addAll(List.of("--report", "--user", "nobody", "--format", "json", "--output", events.toString(),
-                "--all-threads", "--threads", "vert.x-eventloo*"));
+        List<String> command = new ArrayList<>(Guardian.jarCommand(jar, List.of("--report", "--user", "nobody",
+                "--format", "json", "--output", events.toString(), "--all-threads", "--threads", "vert.x-eventloo*")));
         command.addAll(server(BlockingHttpServer.Framework.VERTX, classPath, scratch));
         String notes = serve(command, scratch, port -> {
             BlockingHttpServer.get(client, port, "/sleep");
@@ -260,9 +259,9 @@ class CommandLineOnAJvmIT {
 
     private static GuardedRun guardRun(Path jar, List<String> user, String agentOption, List<String> program) throws Exception {
         List<String> command = new ArrayList<>(List.of("prlimit", "--core=0", "--"));
-        command.addAll(Guardian.jarCommand(jar));
-        command.addAll(user);
-        command.addAll(List.of(agentOption, "--all-threads", "--threads", "loop-*"));
+        List<String> arguments = new ArrayList<>(user);
+        arguments.addAll(List.of(agentOption, "--all-threads", "--threads", "loop-*"));
+        command.addAll(Guardian.jarCommand(jar, arguments));
         command.addAll(program);
         Process run = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -95,33 +95,42 @@ public final class Guardian {
         return all;
     }
 
-    /** The command line that starts the tool: {@code java ... Main}, ready for arguments. */
-    public static List<String> javaCommand() {
-        return javaCommand(System.getProperty("java.class.path"));
+    /** The command line that runs the tool with {@code arguments}: {@code java ... Main ARGUMENTS}. */
+    public static List<String> javaCommand(List<String> arguments) {
+        return javaCommand(System.getProperty("java.class.path"), arguments);
     }
 
-    /** The command line that starts the tool from {@code jar}, as the launcher does: ready for arguments. */
-    public static List<String> jarCommand(Path jar) {
+    /** The command line that runs the tool from {@code jar} with {@code arguments}, as the launcher does. */
+    public static List<String> jarCommand(Path jar, List<String> arguments) {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElseThrow());
-        command.addAll(JVM_OPTIONS);
+        command.addAll(jvmOptions(arguments));
         command.addAll(List.of("-jar", jar.toString()));
+        command.addAll(arguments);
         return command;
     }
 
-    private static List<String> javaCommand(String classpath) {
+    private static List<String> javaCommand(String classpath, List<String> arguments) {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElseThrow());
-        command.addAll(JVM_OPTIONS);
+        command.addAll(jvmOptions(arguments));
         command.addAll(List.of("-cp", classpath, MAIN));
+        command.addAll(arguments);
         return command;
     }
 
     /**
-     * The launcher's JVM options, from the argument file it passes to java. Read here and passed
-     * inline, since a run as another user may not be allowed to read the checkout.
+     * The launcher's JVM options for these arguments, from the argument files it passes to java:
+     * the common ones, then those of a guard that execs or of a session that stays, chosen by the
+     * launcher's rule. Read here and passed inline, since a run as another user may not be
+     * allowed to read the checkout.
      */
-    private static final List<String> JVM_OPTIONS = readJvmOptions(Path.of("scripts", "jvm.options"));
+    private static List<String> jvmOptions(List<String> arguments) {
+        boolean session = (!arguments.isEmpty() && arguments.getFirst().equals("attach")) || arguments.contains("--report");
+        List<String> options = new ArrayList<>(readJvmOptions(Path.of("scripts", "jvm.options")));
+        options.addAll(readJvmOptions(Path.of("scripts", session ? "jvm-session.options" : "jvm-guard.options")));
+        return options;
+    }
 
     private static List<String> readJvmOptions(Path file) {
         try {
@@ -147,8 +156,7 @@ public final class Guardian {
     /** Starts the tool with {@code arguments}; its stdin stays open until the test closes it. */
     public Running start(String... arguments) {
         List<String> command = new ArrayList<>(prefix);
-        command.addAll(javaCommand(classpath));
-        command.addAll(List.of(arguments));
+        command.addAll(javaCommand(classpath, List.of(arguments)));
         ProcessBuilder builder = new ProcessBuilder(command);
         if (directory != null) {
             builder.directory(directory.toFile());
