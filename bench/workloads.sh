@@ -39,11 +39,45 @@ build_storm() {
 load_average() {
   cut -d' ' -f1 /proc/loadavg
 }
+
+# cpu_pressure: the kernel's CPU pressure (PSI), the share of the last 10 s in which some
+# runnable task waited for a CPU, in percent. Unlike the load average it does not lag a minute
+# behind, so after a few quiet seconds it says whether others use the machine.
+cpu_pressure() {
+  awk '/^some/ { sub("avg10=", "", $2); print $2 }' /proc/pressure/cpu 2>/dev/null || echo unknown
+}
+
+# settle: waits (at most 60 s) for the machine to be quiet before a part measures, and sets
+# machine_busy to why it was not ("" when it was): CPU pressure of 5 % or more over 10 s with
+# nothing of ours running means somebody else's work competes with the figures. A part that
+# finds it busy still measures and prints its figures, but no verdict against its target.
+machine_busy=""
+settle() {
+  local waited pressure
+  for ((waited = 0; waited < 60; waited += 5)); do
+    pressure=$(cpu_pressure)
+    [[ $pressure == unknown ]] && { machine_busy=""; return; }
+    awk -v p="$pressure" 'BEGIN { exit !(p < 5) }' && { machine_busy=""; return; }
+    sleep 5
+  done
+  machine_busy="other work kept the CPUs busy before it started (CPU pressure $pressure % over 10 s, 1-minute load $(load_average))"
+}
+settle
 load_at_start=$(load_average)
+pressure_at_start=$(cpu_pressure)
 
 # load_line: a markdown line saying how busy the machine was.
 load_line() {
-  echo "Machine load (1-minute average, the benchmarks' own work included): $load_at_start when this started, $(load_average) when it ended."
+  echo "Machine load: 1-minute average $load_at_start when this started and $(load_average) when it ended (the benchmarks' own work included); CPU pressure before it started, with nothing of ours running: $pressure_at_start % of the last 10 s."
+}
+
+# verdict TEXT...: prints the verdict against a target, or, on a busy machine, why there is none.
+verdict() {
+  if [[ -n $machine_busy ]]; then
+    echo "**No verdict:** $machine_busy; run \`bench/run\` again on a quiet machine."
+  else
+    echo "$@"
+  fi
 }
 
 # per_second LINE: the rate in pingpong's result line (round_trips=N seconds=S per_second=R).
