@@ -76,10 +76,15 @@ final class GuardKeeper {
         }
     }
 
-    /** Checks what a keeper needs, as a dry run does, without starting one. */
+    /**
+     * Checks what a keeper needs, as a dry run does: prepares one and lets it go before it
+     * starts. The same steps as a real exec's, so that the AOT cache the launcher trains on a dry
+     * run holds their classes too.
+     */
     static void rehearse() throws GuardException {
-        shell();
-        Linux.prepareSpawn();
+        GuardKeeper keeper = prepare();
+        keeper.cancel();
+        keeper.awaitThread();
     }
 
     /**
@@ -102,6 +107,11 @@ final class GuardKeeper {
      */
     void keep(PerfEvent event) throws GuardException {
         eventFd.complete(event.fd());
+        awaitThread();
+    }
+
+    /** Waits for the prepared thread to have started the keeper, or to have let it go. */
+    private void awaitThread() throws GuardException {
         try {
             started.get();
         } catch (InterruptedException e) {

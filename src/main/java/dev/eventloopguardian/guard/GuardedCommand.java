@@ -178,7 +178,7 @@ public final class GuardedCommand {
      */
     private static void forgetJvmPerfData() {
         Path perfData = Path.of(System.getProperty("java.io.tmpdir"), "hsperfdata_" + System.getProperty("user.name"),
-                Long.toString(ProcessHandle.current().pid()));
+                Integer.toString(Linux.pid()));
         try {
             Files.deleteIfExists(perfData);
         } catch (IOException | SecurityException e) {
