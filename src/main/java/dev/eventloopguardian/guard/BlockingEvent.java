@@ -79,7 +79,12 @@ public record BlockingEvent(long monotonicNanos, int pid, int tid, String thread
 
     /** When the thread went to sleep, by the wall clock. */
     public java.time.Instant wallTime() {
-        return java.time.Instant.ofEpochSecond(0, monotonicNanos + WALL_MINUS_MONOTONIC);
+        return java.time.Instant.ofEpochSecond(0, wallEpochNanos());
+    }
+
+    /** {@link #wallTime()} in nanoseconds since the epoch, for writers that format it without an Instant. */
+    public long wallEpochNanos() {
+        return monotonicNanos + WALL_MINUS_MONOTONIC;
     }
 
     /** {@code D} for an uninterruptible sleep, {@code S} for an interruptible one. */

@@ -1,8 +1,5 @@
 package dev.eventloopguardian.report;
 
-
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.util.Locale;
 
@@ -27,13 +24,7 @@ interface EventFormat extends AutoCloseable {
     static EventFormat named(String name, Writer out) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "text" -> new TextReport(out);
-            case "json" -> {
-                try {
-                    yield new JsonReport(out);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
+            case "json" -> new JsonReport(out);
             default -> throw new IllegalArgumentException("unknown format '" + name + "': use text or json");
         };
     }
