@@ -28,6 +28,7 @@ final class OpenSleeps implements AutoCloseable {
     static final Duration CHECK_INTERVAL = Duration.ofMillis(5);
     /** Without a minimum, how long an event waits for its sleep to end before it is written anyway. */
     static final Duration HOLD = Duration.ofSeconds(1);
+    private static final long HOLD_NANOS = HOLD.toNanos(); // every event reads it
 
     private enum Thread { ASLEEP, RAN, GONE }
 
@@ -64,7 +65,7 @@ final class OpenSleeps implements AutoCloseable {
         BlockingEvent event = named.event();
         passedAsleep.remove(event.tid()); // asleep again: the earlier sleep's end was lost
         // ReportSettings keeps the minimum to a day, so the deadline below cannot overflow.
-        long wait = minimumNanos > 0 ? minimumNanos : HOLD.toNanos();
+        long wait = minimumNanos > 0 ? minimumNanos : HOLD_NANOS;
         Open earlier = byTid.put(event.tid(), new Open(named, event.monotonicNanos() + wait));
         if (earlier != null) {
             endUnknown(earlier); // its end record was lost: the ring buffer or the kernel's table was full

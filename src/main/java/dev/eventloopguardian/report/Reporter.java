@@ -33,7 +33,7 @@ public final class Reporter implements AutoCloseable {
     /** How long records gather after a batch; reports come at most this much later. */
     private static final Duration BATCH = Duration.ofMillis(2);
     /** How long after its sleep began an event waits for its JVM to answer: a stack walk takes a few ms. */
-    private static final Duration JAVA_ANSWER_LIMIT = Duration.ofMillis(500);
+    private static final long JAVA_ANSWER_LIMIT_NANOS = Duration.ofMillis(500).toNanos();
 
     private final Guard guard;
     private final ReportSettings settings;
@@ -110,7 +110,7 @@ public final class Reporter implements AutoCloseable {
      */
     private static boolean awaitJava(NamedEvent named) {
         long waitedNanos = System.nanoTime() - named.event().monotonicNanos();
-        long leftNanos = JAVA_ANSWER_LIMIT.toNanos() - Math.max(0, waitedNanos);
+        long leftNanos = JAVA_ANSWER_LIMIT_NANOS - Math.max(0, waitedNanos);
         try {
             Optional<JavaContext> java = leftNanos > 0 ? named.javaAnswer().get(leftNanos, TimeUnit.NANOSECONDS)
                     : named.java();

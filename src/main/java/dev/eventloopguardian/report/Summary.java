@@ -3,10 +3,10 @@ package dev.eventloopguardian.report;
 import java.io.PrintWriter;
 import java.io.Writer;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -18,8 +18,13 @@ final class Summary {
     /** User frames shown per top stack: the innermost say where it blocked; the folded file has them all. */
     private static final int TOP_STACK_FRAMES = 8;
 
-    // Keys hold the named stacks as they are (StackNames shares them between events of a stack), so
-    // that counting an event allocates next to nothing; they are turned into text at the end.
+    // Each event is counted once, under everything the summary tells it by: the per-syscall,
+    // per-thread, per-stack and folded counts are sums over these, made at the end. The key holds
+    // the named stacks as they are (StackNames shares them between events of a stack), so that
+    // counting an event allocates next to nothing; they are turned into text at the end.
+    private record Seen(String what, String thread, int tid, List<String> java, List<String> user, List<String> kernel) {
+    }
+
     private record ThreadKey(String name, int tid) {
         @Override
         public String toString() {
@@ -33,20 +38,28 @@ final class Summary {
     private record FoldKey(String thread, List<String> java, List<String> user, List<String> kernel) {
     }
 
-    private final Map<String, Long> bySyscall = new HashMap<>();
-    private final Map<ThreadKey, Long> byThread = new HashMap<>();
-    private final Map<StackKey, Long> byStack = new LinkedHashMap<>();
-    private final Map<FoldKey, Long> folded = new LinkedHashMap<>();
+    /** In the order first seen: ties among the top stacks, and the folded lines, keep that order. */
+    private final Map<Seen, long[]> seen = new LinkedHashMap<>();
     private long events;
 
     void add(NamedEvent named) {
         events++;
-        bySyscall.merge(named.what(), 1L, Long::sum);
-        byThread.merge(new ThreadKey(named.event().thread(), named.event().tid()), 1L, Long::sum);
         List<String> java = named.java().map(JavaContext::stack).orElse(List.of());
-        // A Java stack says more than the JIT addresses of the user stack: the top stacks show it instead.
-        byStack.merge(new StackKey(named.what(), java.isEmpty() ? named.userStack() : java), 1L, Long::sum);
-        folded.merge(new FoldKey(named.event().thread(), java, named.userStack(), named.kernelStack()), 1L, Long::sum);
+        Seen key = new Seen(named.what(), named.event().thread(), named.event().tid(), java, named.userStack(),
+                named.kernelStack());
+        long[] count = seen.get(key);
+        if (count == null) {
+            seen.put(key, new long[] {1});
+        } else {
+            count[0]++;
+        }
+    }
+
+    /** The counts summed by what {@code by} keeps of each event, in the order first seen. */
+    private <K> Map<K, Long> countedBy(Function<Seen, K> by) {
+        Map<K, Long> counts = new LinkedHashMap<>();
+        seen.forEach((key, count) -> counts.merge(by.apply(key), count[0], Long::sum));
+        return counts;
     }
 
     /**
@@ -82,10 +95,11 @@ final class Summary {
     void print(PrintWriter out, long dropped) {
         out.printf("eventloop-guardian: summary: %d blocking sleep%s, %d dropped%n", events, events == 1 ? "" : "s", dropped);
         if (events > 0) {
-            out.println("  by syscall: " + ranked(bySyscall));
-            out.println("  by thread:  " + ranked(byThread));
+            out.println("  by syscall: " + ranked(countedBy(Seen::what)));
+            out.println("  by thread:  " + ranked(countedBy(key -> new ThreadKey(key.thread(), key.tid()))));
             out.println("  top stacks (syscall, then Java frames when known, else user frames, innermost first):");
-            byStack.entrySet().stream()
+            // A Java stack says more than the JIT addresses of the user stack: the top stacks show it instead.
+            countedBy(key -> new StackKey(key.what(), key.java().isEmpty() ? key.user() : key.java())).entrySet().stream()
                     .sorted(Map.Entry.<StackKey, Long>comparingByValue().reversed())
                     .limit(TOP_STACKS)
                     .forEach(entry -> out.printf("    %5d  %s%n", entry.getValue(), topStack(entry.getKey())));
@@ -116,7 +130,8 @@ final class Summary {
     void writeFolded(Writer out) {
         PrintWriter printer = new PrintWriter(out);
         Map<String, Long> lines = new LinkedHashMap<>();
-        folded.forEach((stack, count) -> lines.merge(fold(stack), count, Long::sum));
+        countedBy(key -> new FoldKey(key.thread(), key.java(), key.user(), key.kernel()))
+                .forEach((stack, count) -> lines.merge(fold(stack), count, Long::sum));
         lines.forEach((stack, count) -> printer.println(stack + " " + count));
         printer.flush();
     }
