@@ -14,8 +14,10 @@ import java.time.Duration;
  * <p>
  * The kernel's layout (kernel/bpf/ringbuf.c): the consumer position is a u64 at the start of
  * a page mapped read-write at offset 0; the producer position is a u64 at the start of the
- * next page, followed by the data, mapped read-only and twice in a row so that a record that
- * wraps past the end is still contiguous. {@link RingReader} walks the records.
+ * next page, followed by the data, mapped read-only. The kernel would map the data twice in a row
+ * for a record that wraps past the end to be contiguous; {@link RingReader}, which walks the
+ * records, copies such a record in two pieces instead, and the reader's resident memory holds one
+ * copy of the ring rather than two.
  * <p>
  * One thread consumes ({@link #poll}, {@link #consume}). {@link #close} may come from any
  * thread, the handler's included, and behaves as closing a {@link java.nio.channels.Selector}
@@ -70,7 +72,7 @@ public final class RingBuffer implements AutoCloseable {
         MemorySegment consumer = consumerMapping.reinterpret(scope, null);
         MemorySegment producer = producerMapping.reinterpret(scope, null).asReadOnly();
         this.reader = new RingReader(name, consumer.asSlice(0, Long.BYTES), producer.asSlice(0, Long.BYTES),
-                producer.asSlice(Linux.pageSize(), 2 * size), handler);
+                producer.asSlice(Linux.pageSize(), size), handler);
     }
 
     /** Maps {@code map}'s ring; reading starts where its consumer position stands. */
@@ -87,7 +89,7 @@ public final class RingBuffer implements AutoCloseable {
             fd = Linux.duplicate(map.fd());
             wakeFd = Linux.eventFd();
             consumer = Linux.mmapShared(fd, page, Linux.PROT_READ | Linux.PROT_WRITE, 0);
-            MemorySegment producer = Linux.mmapShared(fd, page + 2 * size, Linux.PROT_READ, page);
+            MemorySegment producer = Linux.mmapShared(fd, page + size, Linux.PROT_READ, page);
             return new RingBuffer(map.name(), fd, wakeFd, size, consumer, producer, handler);
         } catch (SyscallException e) {
             if (consumer != null) {

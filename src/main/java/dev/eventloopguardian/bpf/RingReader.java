@@ -10,9 +10,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The consumer side of the ring buffer protocol over three pieces of memory: the consumer
- * position, the producer position, and the data ({@code 2 * size} bytes, the second half
- * mirroring the first as the kernel maps it). Apart from {@link RingBuffer}, which owns the
- * mappings and the waiting, so that the protocol can be tested on plain memory.
+ * position, the producer position, and the data ({@code size} bytes). Apart from
+ * {@link RingBuffer}, which owns the mappings and the waiting, so that the protocol can be
+ * tested on plain memory.
+ * <p>
+ * The kernel can map the data twice in a row, so that a record that wraps past the end reads
+ * as one piece (libbpf maps it so). We map it once and copy a wrapping record in two pieces: every
+ * record is copied out anyway, and each mapped byte counts in the reader's resident memory, the
+ * pages of both copies (16 MiB for an 8 MiB ring) as soon as they are mapped.
  * <p>
  * Ordering (kernel/bpf/ringbuf.c, libbpf's ringbuf_process_ring): a producer reserves space
  * by writing a header with the busy bit and publishing the new producer position with a
@@ -47,7 +52,7 @@ final class RingReader {
         this.consumerPosition = consumerPosition;
         this.producerPosition = producerPosition;
         this.data = data;
-        this.size = data.byteSize() / 2;
+        this.size = data.byteSize();
         this.mask = size - 1;
         this.handler = handler;
         this.consumed = (long) U64.getAcquire(consumerPosition, 0L);
@@ -110,13 +115,19 @@ final class RingReader {
         return size;
     }
 
+    /** Copies {@code length} bytes from {@code offset}, which may be past the end: a record's data wraps to the start. */
     private void copyOut(long offset, int length) {
         if (length > copy.length) {
             copy = new byte[(int) Math.max(length, Math.min(2L * copy.length, size))];
             copySegment = MemorySegment.ofArray(copy);
             copyView = readOnlyView(copy);
         }
-        MemorySegment.copy(data, offset, copySegment, 0, length);
+        long start = offset & mask; // a header ends at most at the end, so the data may start at the ring's start
+        long beforeEnd = Math.min(length, size - start);
+        MemorySegment.copy(data, start, copySegment, 0, beforeEnd);
+        if (beforeEnd < length) {
+            MemorySegment.copy(data, 0, copySegment, beforeEnd, length - beforeEnd);
+        }
     }
 
     private static ByteBuffer readOnlyView(byte[] bytes) {

@@ -17,10 +17,17 @@ import java.util.List;
  */
 final class JsonLineBuffer {
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+    /** The tens and ones digits of 0 to 99. */
+    private static final char[] TENS = new char[100];
+    private static final char[] ONES = new char[100];
     /** Whether a character below 128 must be escaped, and how: 0 not, 'u' as a six-character escape of its hex code, else after a backslash. */
     private static final char[] ESCAPES = new char[128];
 
     static {
+        for (int i = 0; i < 100; i++) {
+            TENS[i] = (char) ('0' + i / 10);
+            ONES[i] = (char) ('0' + i % 10);
+        }
         for (int c = 0; c < 0x20; c++) {
             ESCAPES[c] = 'u';
         }
@@ -37,6 +44,8 @@ final class JsonLineBuffer {
     private static final int KEPT_CAPACITY = 64 * 1024;
 
     private char[] chars = new char[KEPT_CAPACITY];
+    /** Where {@link #number} writes its digits, last first. */
+    private final char[] digits = new char[20];
     private int length;
     /** Whether the next field or element needs a comma before it. */
     private boolean comma;
@@ -202,7 +211,7 @@ final class JsonLineBuffer {
         comma = true;
     }
 
-    /** A long in decimal, written without making a String. */
+    /** A long in decimal, written without making a String: two digits per division, from the end. */
     private void number(long value) {
         if (value == Long.MIN_VALUE) {
             raw(Long.toString(value)); // its magnitude has no positive long
@@ -213,16 +222,22 @@ final class JsonLineBuffer {
             chars[length++] = '-';
             value = -value;
         }
-        int digits = 1;
-        for (long rest = value / 10; rest > 0; rest /= 10) {
-            digits++;
+        int position = digits.length;
+        while (value >= 100) {
+            long quotient = value / 100;
+            int pair = (int) (value - quotient * 100);
+            digits[--position] = ONES[pair];
+            digits[--position] = TENS[pair];
+            value = quotient;
         }
-        int end = length + digits;
-        for (int i = end - 1; i >= length; i--) {
-            chars[i] = (char) ('0' + value % 10);
-            value /= 10;
+        int last = (int) value;
+        digits[--position] = ONES[last];
+        if (last >= 10) {
+            digits[--position] = TENS[last];
         }
-        length = end;
+        int count = digits.length - position;
+        System.arraycopy(digits, position, chars, length, count);
+        length += count;
         comma = true;
     }
 

@@ -156,7 +156,7 @@ final class StackNames {
     }
 
     private String syscall(BlockingEvent event) {
-        return syscalls.name((int) event.syscall()).orElse("syscall_" + event.syscall());
+        return syscalls.name((int) event.syscall()).orElseGet(() -> "syscall_" + event.syscall()); // not made per event
     }
 
     private List<String> kernelStack(long[] addresses) {

@@ -102,6 +102,8 @@ class JsonReportTest {
         events.add(event(4_000_007_000_000L, "q\"b\\s/\u0001\u001f\b\f\n\r", new long[6], JavaWait.SLEEP.code(),
                 List.of("weird \"frame\" \\ \u0007"), List.of("ünïcødé+0x1 (lib€.so)", "\u2028"), OptionalLong.of(0), false,
                 Optional.of(virtual)));
+        events.add(event(5_000_000_000_000L, "digits", new long[] {9, 10, 99, 100, 101, -10}, JavaWait.NONE, KERNEL, USER,
+                OptionalLong.of(1_000_000_007), false, Optional.empty()));
         events.add(event(-5, "", new long[0], JavaWait.MONITOR.code(), KERNEL, List.of(), OptionalLong.of(Long.MAX_VALUE), false,
                 Optional.of(JavaContext.notBlocking())));
         return events;
