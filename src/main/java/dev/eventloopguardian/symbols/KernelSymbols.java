@@ -34,6 +34,11 @@ public final class KernelSymbols {
         return new KernelSymbols(KALLSYMS, null);
     }
 
+    /** Symbols from a file in the format of {@code /proc/kallsyms}, read on first use: for tests and saved copies. */
+    static KernelSymbols read(Path file) {
+        return new KernelSymbols(file, null);
+    }
+
     /** Symbols from text in the format of {@code /proc/kallsyms}, for tests and saved copies. */
     static KernelSymbols parse(byte[] text, String source) {
         return new KernelSymbols(null, Table.parse(text, text.length, source));
@@ -84,15 +89,19 @@ public final class KernelSymbols {
     }
 
     /**
-     * The parsed file: symbols sorted by address, their names left in the file's bytes and decoded
-     * only when asked for. Parsing by hand over the bytes takes a few milliseconds where
-     * {@code String.split} per line costs tens.
+     * The parsed file: symbols sorted by address, and their names (with their module) in one
+     * array of bytes, decoded only when asked for. Parsing by hand over the bytes takes a few
+     * milliseconds where {@code String.split} per line costs tens. The file is parsed as it is
+     * read, a page at a time, and only each line's name is kept: the whole file (5 MB here, most
+     * of it the addresses in hex) never sits in the heap, which a report session keeps small.
      */
     private static final class Table {
         private static final int READ_SIZE = 8192;
         private static final long MAX_OFFSET = 1 << 20;
         final long[] addresses;
+        /** Where each symbol's name starts in {@link #text}: {@code NAME\n} or {@code NAME\t[MODULE]\n}. */
         final int[] names;
+        /** Where each symbol's module name starts in {@link #text}, or -1. */
         final int[] modules;
         final byte[] text;
         final int count;
@@ -108,91 +117,133 @@ public final class KernelSymbols {
         }
 
         static Table read(Path path) {
-            byte[] text;
-            int length;
+            Parser parser = new Parser();
             try (InputStream in = new FileInputStream(path.toFile())) {
                 // procfs reports size 0, and the kernel hands out a page per read whatever we ask
                 // for: asking for more only makes the JDK allocate a native buffer that big per call.
-                text = new byte[1 << 23];
-                length = 0;
-                for (int n; (n = in.read(text, length, Math.min(READ_SIZE, text.length - length))) > 0; ) {
-                    length += n;
-                    if (length == text.length) {
-                        text = Arrays.copyOf(text, text.length * 2);
+                // A line longer than the buffer's free space makes it grow.
+                byte[] buffer = new byte[4 * READ_SIZE];
+                int held = 0;
+                for (int n; (n = in.read(buffer, held, Math.min(READ_SIZE, buffer.length - held))) > 0; ) {
+                    held += n;
+                    int parsed = parser.lines(buffer, held);
+                    System.arraycopy(buffer, parsed, buffer, 0, held - parsed);
+                    held -= parsed;
+                    if (held == buffer.length) {
+                        buffer = Arrays.copyOf(buffer, buffer.length * 2);
                     }
+                }
+                if (held > 0) {
+                    buffer = Arrays.copyOf(buffer, held + 1);
+                    buffer[held] = '\n'; // a last line without its newline
+                    parser.lines(buffer, held + 1);
                 }
             } catch (IOException e) {
                 return unavailable("cannot read " + path + " (" + e.getMessage() + "): kernel stacks are shown as"
                         + " bare addresses");
             }
-            // The names stay in this array for the table's life: keep only what was read.
-            return parse(length == text.length ? text : Arrays.copyOf(text, length), length, path.toString());
+            return parser.table(path.toString());
         }
 
         static Table parse(byte[] text, int length, String source) {
-            int capacity = Math.max(16, length / 40);
-            long[] addresses = new long[capacity];
-            int[] names = new int[capacity];
-            int[] modules = new int[capacity];
-            int count = 0;
-            boolean anyAddress = false;
-            int position = 0;
-            while (position < length) {
-                long address = 0;
-                int digits = 0;
-                for (int digit; position < length && (digit = hexDigit(text[position])) >= 0; position++) {
-                    address = address << 4 | digit;
-                    digits++;
+            Parser parser = new Parser();
+            byte[] whole = Arrays.copyOf(text, length + 1);
+            whole[length] = '\n'; // a last line without its newline
+            parser.lines(whole, length + 1);
+            return parser.table(source);
+        }
+
+        /** Gathers symbols from whole lines of kallsyms, keeping each name's bytes. */
+        private static final class Parser {
+            long[] addresses = new long[16 * 1024];
+            int[] names = new int[addresses.length];
+            int[] modules = new int[addresses.length];
+            byte[] text = new byte[256 * 1024];
+            int textLength;
+            int count;
+            boolean anyAddress;
+
+            /** Parses the complete lines among the first {@code length} bytes; returns the bytes they take. */
+            int lines(byte[] bytes, int length) {
+                int position = 0;
+                for (int end; (end = lineEnd(bytes, position, length)) >= 0; position = end + 1) {
+                    line(bytes, position, end);
                 }
-                // "ADDRESS TYPE NAME[\t[MODULE]]\n"; a line of another shape is skipped whole.
-                boolean wellFormed = digits > 0 && position + 3 < length && text[position] == ' '
-                        && text[position + 2] == ' ';
-                byte type = wellFormed ? text[position + 1] : 0;
-                int nameStart = position + 3;
-                int module = -1;
-                position = wellFormed ? nameStart : position;
-                while (position < length && text[position] != '\n') {
-                    if (text[position] == '\t' && position + 1 < length && text[position + 1] == '[') {
-                        module = position + 2;
+                return position;
+            }
+
+            private static int lineEnd(byte[] bytes, int from, int length) {
+                for (int i = from; i < length; i++) {
+                    if (bytes[i] == '\n') {
+                        return i;
                     }
-                    position++;
                 }
-                position++;
+                return -1;
+            }
+
+            /** "ADDRESS TYPE NAME[\t[MODULE]]", from {@code start} to the newline at {@code end}; a line of another shape is skipped. */
+            private void line(byte[] bytes, int start, int end) {
+                long address = 0;
+                int position = start;
+                for (int digit; position < end && (digit = hexDigit(bytes[position])) >= 0; position++) {
+                    address = address << 4 | digit;
+                }
+                boolean wellFormed = position > start && position + 3 < end && bytes[position] == ' '
+                        && bytes[position + 2] == ' ';
+                byte type = wellFormed ? bytes[position + 1] : 0;
                 // Absolute and undefined symbols are not code: per-CPU offsets would name low addresses.
                 if (!wellFormed || type == 'a' || type == 'A' || type == 'U' || type == 'u') {
-                    continue;
+                    return;
+                }
+                int nameStart = position + 3;
+                int module = -1;
+                for (int i = nameStart; i + 1 < end; i++) {
+                    if (bytes[i] == '\t' && bytes[i + 1] == '[') {
+                        module = i + 2 - nameStart;
+                    }
                 }
                 if (count == addresses.length) {
                     addresses = Arrays.copyOf(addresses, count * 2);
                     names = Arrays.copyOf(names, count * 2);
                     modules = Arrays.copyOf(modules, count * 2);
                 }
+                int kept = end + 1 - nameStart; // with the newline, where a name or module ends
+                if (textLength + kept > text.length) {
+                    text = Arrays.copyOf(text, Math.max(textLength + kept, text.length + text.length / 2));
+                }
+                System.arraycopy(bytes, nameStart, text, textLength, kept);
                 anyAddress |= address != 0;
                 addresses[count] = address;
-                names[count] = nameStart;
-                modules[count] = module;
+                names[count] = textLength;
+                modules[count] = module < 0 ? -1 : textLength + module;
+                textLength += kept;
                 count++;
             }
-            if (count > 0 && !anyAddress) {
-                return unavailable("the kernel hides the addresses in " + source + " from this process: "
-                        + Sysctl.explainHiddenKernelAddresses() + "; kernel stacks are shown as bare addresses");
+
+            Table table(String source) {
+                if (count > 0 && !anyAddress) {
+                    return unavailable("the kernel hides the addresses in " + source + " from this process: "
+                            + Sysctl.explainHiddenKernelAddresses() + "; kernel stacks are shown as bare addresses");
+                }
+                if (count == 0) {
+                    return unavailable(source + " lists no symbols: kernel stacks are shown as bare addresses");
+                }
+                // The payload is the index of the line, so names and modules are permuted through it.
+                int[] order = new int[count];
+                for (int i = 0; i < count; i++) {
+                    order[i] = i;
+                }
+                long[] sorted = Arrays.copyOf(addresses, count);
+                addresses = null; // the table keeps only what it needs: no spare capacity
+                SortedAddresses.sort(sorted, order, count);
+                int[] sortedNames = new int[count];
+                int[] sortedModules = new int[count];
+                for (int i = 0; i < count; i++) {
+                    sortedNames[i] = names[order[i]];
+                    sortedModules[i] = modules[order[i]];
+                }
+                return new Table(sorted, sortedNames, sortedModules, Arrays.copyOf(text, textLength), count, null);
             }
-            if (count == 0) {
-                return unavailable(source + " lists no symbols: kernel stacks are shown as bare addresses");
-            }
-            // The payload is the index of the line, so names and modules are permuted through it.
-            int[] order = new int[count];
-            for (int i = 0; i < count; i++) {
-                order[i] = i;
-            }
-            SortedAddresses.sort(addresses, order, count);
-            int[] sortedNames = new int[count];
-            int[] sortedModules = new int[count];
-            for (int i = 0; i < count; i++) {
-                sortedNames[i] = names[order[i]];
-                sortedModules[i] = modules[order[i]];
-            }
-            return new Table(addresses, sortedNames, sortedModules, text, count, null);
         }
 
         private static int hexDigit(byte b) {

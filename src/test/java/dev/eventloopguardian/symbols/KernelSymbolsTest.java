@@ -2,7 +2,11 @@ package dev.eventloopguardian.symbols;
 
 import org.junit.jupiter.api.Test;
 
+import org.junit.jupiter.api.io.TempDir;
+
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -111,5 +115,27 @@ class KernelSymbolsTest {
     @Test
     void nothingIsReadBeforeTheFirstQuestion() {
         assertThat(KernelSymbols.kallsyms()).hasToString("KernelSymbols[/proc/kallsyms, not read yet]");
+    }
+
+    @Test
+    void aFileIsReadAPageAtATimeWithLinesAcrossPagesAndLongerThanTheBuffer(@TempDir Path directory) throws Exception {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 5000; i++) {
+            text.append(String.format("%016x %s function_%d%s%n", 0xffffffff81000000L + 0x100L * i, i % 2 == 0 ? "T" : "t", i,
+                    i % 7 == 0 ? "\t[module_" + i + "]" : ""));
+        }
+        text.append("ffffffff82000000 T ").append("x".repeat(100_000)).append('\n'); // longer than the read buffer
+        text.append("ffffffff82100000 T last_without_newline");
+        Path file = Files.writeString(directory.resolve("kallsyms"), text);
+        KernelSymbols read = KernelSymbols.read(file);
+        KernelSymbols parsed = parse(text.toString());
+        assertThat(read.size()).isEqualTo(parsed.size()).isEqualTo(5002);
+        for (int i = 0; i < 5000; i += 97) {
+            long address = 0xffffffff81000000L + 0x100L * i + 0x10;
+            assertThat(read.resolve(address)).isEqualTo(parsed.resolve(address))
+                    .isEqualTo("function_" + i + "+0x10" + (i % 7 == 0 ? " [module_" + i + "]" : ""));
+        }
+        assertThat(read.resolve(0xffffffff82000001L)).isEqualTo("x".repeat(100_000) + "+0x1");
+        assertThat(read.resolve(0xffffffff82100002L)).isEqualTo("last_without_newline+0x2");
     }
 }
