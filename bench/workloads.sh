@@ -33,6 +33,12 @@ build_storm() {
   cc -O2 -Wall -Wextra -pthread -o "$1/storm" "$bench_root/workloads/storm.c"
 }
 
+# build_pipe_storm DIR: compiles bench/workloads/pipe-storm.c to DIR/pipe-storm.
+build_pipe_storm() {
+  need cc:gcc
+  cc -O2 -Wall -Wextra -pthread -o "$1/pipe-storm" "$bench_root/workloads/pipe-storm.c"
+}
+
 # The 1-minute load average. The parts print it at their start and end: on a machine shared with
 # others' tests, figures taken under load are not comparable with quiet ones. It counts the
 # benchmarks' own work too (pingpong keeps about one CPU busy, and the average lags a minute).
