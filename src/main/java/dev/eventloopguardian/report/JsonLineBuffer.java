@@ -7,8 +7,8 @@ import java.util.List;
 
 /**
  * JSON Lines built in one reusable character buffer, for a report that writes many lines a
- * second: a line costs no allocation (numbers are written digit by digit, strings copied in
- * place), and the buffer goes to its writer in one call per batch instead of one per field.
+ * second: a line costs no allocation (numbers are written two digits at a time, strings copied
+ * in place), and the buffer goes to its writer in one call per batch instead of one per field.
  * Strings are escaped as Jackson's generator escapes them by default (a quote, a backslash and
  * control characters; nothing else), so lines are the same, byte for byte, as before.
  *
@@ -43,7 +43,7 @@ final class JsonLineBuffer {
     /** What the buffer keeps between batches: a batch of a storm is tens of lines of a few hundred characters. */
     private static final int KEPT_CAPACITY = 64 * 1024;
 
-    private char[] chars = new char[KEPT_CAPACITY];
+    private char[] chars;
     /** Where {@link #number} writes its digits, last first. */
     private final char[] digits = new char[20];
     private int length;
@@ -138,6 +138,7 @@ final class JsonLineBuffer {
     }
 
     JsonLineBuffer() {
+        this(KEPT_CAPACITY);
     }
 
     private JsonLineBuffer(int capacity) {
