@@ -147,6 +147,12 @@ final class StackNames {
         while (count < addresses.length && addresses[count] != 0 && symbols.isCode(addresses[count])) {
             count++;
         }
+        if (count == 0 && addresses.length > 0 && addresses[0] != 0) {
+            // The innermost frame is where the syscall was made, always code: when the map says
+            // otherwise, the process exited or exec'd before its map was read. The frame stays,
+            // as a raw address, rather than an empty stack.
+            return new long[] {addresses[0]};
+        }
         return count == addresses.length ? addresses : Arrays.copyOf(addresses, count);
     }
 

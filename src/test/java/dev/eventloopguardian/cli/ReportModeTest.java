@@ -65,8 +65,11 @@ class ReportModeTest {
     @Test
     void aProcessThatExecsIsNamedWithEachImage(@TempDir Path directory) throws Exception {
         Path output = directory.resolve("events.jsonl");
+        // Each image lives 0.3 s after its sleep begins: the reader names a stack from the process's
+        // memory map, which an image that has exec'd or exited no longer has, and a loaded machine
+        // can keep the reader from its events for tens of milliseconds.
         Guardian.Result result = guardian().run("--report", "--format", "json", "--output", output.toString(), PYTHON, "-c",
-                "import os, time; time.sleep(0.05); os.execv('/bin/sleep', ['sleep', '0.05'])");
+                "import os, time; time.sleep(0.3); os.execv('/bin/sleep', ['sleep', '0.3'])");
         assertThat(result.status()).as(result.toString()).isZero();
         ObjectMapper mapper = new ObjectMapper();
         List<JsonNode> events = Files.readAllLines(output).stream().map(line -> {

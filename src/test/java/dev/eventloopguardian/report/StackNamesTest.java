@@ -132,4 +132,12 @@ class StackNamesTest {
         assertThat(names.name(event(poll + 3)).userStack()).containsExactly("poll+0x3 (libc.so.6)");
         assertThat(asked).isEmpty();
     }
+
+    /** A process gone, or exec'd, before its map was read: its innermost frame stays, in hex. */
+    @Test
+    void aFrameOutsideTheProcesssMapStaysAsARawAddress() {
+        long unmapped = 0x10_0000L; // below every mapping: mmap_min_addr keeps it free
+        StackNames names = names(writing(""));
+        assertThat(names.name(event(unmapped, unmapped + 8)).userStack()).containsExactly("0x100000");
+    }
 }
