@@ -7,8 +7,10 @@ import dev.eventloopguardian.testing.Python;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -45,7 +47,7 @@ class StormTest {
         Guardian.Result result;
         try (Guardian.Running running = guardian().start("--report", "--all-threads", "--format", "json", "--output",
                 events.toString(), Python.executable(), "-c", storm)) {
-            Thread.sleep(700); // the storm is on
+            awaitFirstEvents(events); // the storm is on: the guardian runs it and reads it
             Linux.kill((int) running.pid(), SIGSTOP);
             Thread.sleep(2000); // far more sleeps than the ring buffer holds (about 9,600)
             Linux.kill((int) running.pid(), SIGCONT);
@@ -65,5 +67,16 @@ class StormTest {
         // Each time.sleep is one switch-out into a sleep: one event, or one drop the kernel counted.
         assertThat(reported + dropped).as("%d sleeps made, %d reported, %d dropped", sleeps, reported, dropped)
                 .isBetween(sleeps * 99 / 100, sleeps + 20);
+    }
+
+    /** Waits until the guardian has written events: on a loaded machine its JVM may take seconds to start. */
+    private static void awaitFirstEvents(Path events) throws InterruptedException, IOException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!Files.exists(events) || Files.size(events) == 0) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the guardian wrote no event in 30 s");
+            }
+            Thread.sleep(20);
+        }
     }
 }
