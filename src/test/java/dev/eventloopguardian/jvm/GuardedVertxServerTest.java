@@ -98,10 +98,20 @@ class GuardedVertxServerTest {
      */
     @Test
     void allocationHeavyLoadThroughManyGarbageCollectionsIsNeverReported() throws Exception {
-        // Connections made, classes loaded and the handler compiled before the guard is on:
-        // HotSpot may sleep in clock_nanosleep while loading classes under contention (README).
-        for (int i = 0; i < 200; i++) {
-            get("/allocate");
+        // Connections made, classes loaded and initialized and the handler compiled before the
+        // guard is on, by as many clients as the load has: HotSpot may sleep in clock_nanosleep
+        // while loading classes under contention (README), and a loop that first uses a class
+        // while another initializes it waits for the class's monitor, a real (short) block.
+        List<Thread> warmUp = new ArrayList<>();
+        for (int c = 0; c < 2; c++) {
+            warmUp.add(Thread.ofPlatform().name("warm-up-client-" + c).start(() -> {
+                for (int i = 0; i < 200; i++) {
+                    get("/allocate");
+                }
+            }));
+        }
+        for (Thread client : warmUp) {
+            client.join();
         }
         long requestsBefore = server.allocatingRequestsServed();
         long gcsBefore = garbageCollections();
