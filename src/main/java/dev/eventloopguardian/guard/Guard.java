@@ -4,6 +4,7 @@ import dev.eventloopguardian.bpf.BpfException;
 import dev.eventloopguardian.bpf.BpfMap;
 import dev.eventloopguardian.bpf.MapType;
 import dev.eventloopguardian.bpf.RingBuffer;
+import dev.eventloopguardian.bpf.SharedCounters;
 import dev.eventloopguardian.bpf.LoadedProgram;
 import dev.eventloopguardian.bpf.Program;
 import dev.eventloopguardian.bpf.ProgramInfo;
@@ -46,26 +47,37 @@ public final class Guard implements AutoCloseable {
     /** Threads whose reported sleep can be timed at once; past that, a sleep's length is not measured. */
     static final int ASLEEP_THREADS = 4096;
 
-    /** The maps of a reporting guard. */
-    private record ReportMaps(BpfMap events, BpfMap drops, BpfMap asleep) implements AutoCloseable {
+    /**
+     * The maps of a reporting guard. {@code openSleeps} counts the entries of {@code asleep}: the
+     * program adds one with each entry it writes and takes one away with each it deletes, and
+     * {@link #forgetSleep} with each it deletes; while it is 0, a switch-out skips the hash.
+     */
+    private record ReportMaps(BpfMap events, BpfMap drops, BpfMap asleep, SharedCounters openSleeps)
+            implements AutoCloseable {
         static ReportMaps create() throws BpfException {
             BpfMap events = BpfMap.create(MapType.RINGBUF, "evloop_events", 0, 0, RING_BUFFER_BYTES);
             BpfMap drops = null;
+            BpfMap asleep = null;
             try {
                 drops = BpfMap.create(MapType.ARRAY, "evloop_drops", 4, 8, EventLayout.DROP_COUNTERS);
-                return new ReportMaps(events, drops, BpfMap.create(MapType.HASH, "evloop_asleep",
-                        EventLayout.ASLEEP_KEY_BYTES, EventLayout.ASLEEP_VALUE_BYTES, ASLEEP_THREADS));
+                asleep = BpfMap.create(MapType.HASH, "evloop_asleep", EventLayout.ASLEEP_KEY_BYTES,
+                        EventLayout.ASLEEP_VALUE_BYTES, ASLEEP_THREADS);
+                return new ReportMaps(events, drops, asleep, SharedCounters.create("evloop_open", 1));
             } catch (BpfException | RuntimeException e) {
                 events.close();
                 if (drops != null) {
                     drops.close();
+                }
+                if (asleep != null) {
+                    asleep.close();
                 }
                 throw e;
             }
         }
 
         ProgramMaps fds(Optional<JavaThreads> javaThreads) {
-            return new ProgramMaps(events.fd(), drops.fd(), asleep.fd(), javaThreads.map(JavaThreads::fd).orElse(-1));
+            return new ProgramMaps(events.fd(), drops.fd(), asleep.fd(), openSleeps.fd(),
+                    javaThreads.map(JavaThreads::fd).orElse(-1));
         }
 
         @Override
@@ -73,6 +85,7 @@ public final class Guard implements AutoCloseable {
             events.close();
             drops.close();
             asleep.close();
+            openSleeps.close();
         }
     }
 
@@ -155,7 +168,7 @@ public final class Guard implements AutoCloseable {
             javaThreads = policy.javaWaits().isEmpty() ? Optional.empty() : Optional.of(JavaThreads.create());
             int javaThreadsFd = javaThreads.map(JavaThreads::fd).orElse(-1);
             program = GuardProgram.generate(policy, SyscallTable.of(Arch.current()), layout, maps == null
-                    ? new ProgramMaps(-1, -1, -1, javaThreadsFd) : maps.fds(javaThreads));
+                    ? ProgramMaps.javaThreadsOnly(javaThreadsFd) : maps.fds(javaThreads));
             loaded = LoadedProgram.load(ProgramType.PERF_EVENT, PROGRAM_NAME, program);
             guard = new Guard(program, loaded, maps, javaThreads);
             return guard;
@@ -205,8 +218,12 @@ public final class Guard implements AutoCloseable {
      */
     public void forgetSleep(int tid) throws GuardException {
         try {
-            reporting().asleep().delete(ByteBuffer.allocate(EventLayout.ASLEEP_KEY_BYTES).order(ByteOrder.nativeOrder())
-                    .putInt(tid).array());
+            // Only the one that deletes the entry counts it out: a thread given the tid again may
+            // have ended the sleep itself meanwhile (GuardProgram's sleep end).
+            if (reporting().asleep().delete(ByteBuffer.allocate(EventLayout.ASLEEP_KEY_BYTES)
+                    .order(ByteOrder.nativeOrder()).putInt(tid).array())) {
+                reporting().openSleeps().add(0, -1);
+            }
         } catch (BpfException e) {
             throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
         }
@@ -241,6 +258,11 @@ public final class Guard implements AutoCloseable {
 
     private JavaThreads javaThreads() {
         return javaThreads.orElseThrow(() -> new IllegalStateException("this guard's policy does not count Java-level waits"));
+    }
+
+    /** Reported sleeps whose end has not been seen yet (their threads have not been switched out since). */
+    public long openSleeps() {
+        return reporting().openSleeps().get(0);
     }
 
     /** Events the kernel could not queue because the ring buffer was full. */

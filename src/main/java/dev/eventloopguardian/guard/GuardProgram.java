@@ -30,7 +30,9 @@ import java.util.SortedSet;
  * <p>A reporting program writes an event instead of (or before) the signal, and notes the sleep
  * in a hash by tid. Its first step, at every switch-out, is to end the thread's previous
  * reported sleep if there is one: the thread has been switched back in since, so the sleep's
- * length is now known. That lookup is the one cost report mode adds to every switch-out.
+ * length is now known. A counter of the hash's entries, read straight from an array's value
+ * with no call, skips that lookup while no reported sleep is open: a healthy loop's
+ * switch-outs pay one load and a compare for report mode.
  */
 public final class GuardProgram {
     /** {@code include/linux/sched.h}: the state bits of a task that is going to sleep. */
@@ -58,8 +60,10 @@ public final class GuardProgram {
     private static final String AWAKE = "awake";
     private static final String FORGET_SLEEP = "forget_sleep";
     private static final String END_DROPPED = "end_dropped";
-    /** {@code BPF_ANY}: a map update creates or replaces. */
-    private static final int UPDATE_ANY = 0;
+    /** {@code BPF_NOEXIST}: a map update only creates, so that each entry is counted once. */
+    private static final int UPDATE_NOEXIST = 1;
+    /** Where the count of open reported sleeps is in its map's value. */
+    private static final int OPEN_SLEEPS = 0;
     /** Stack slots: the tid key (a u64 pid_tgid, whose low half is the tid) and the asleep value. */
     private static final int KEY_SLOT = -24;
     private static final int ASLEEP_SLOT = -40;
@@ -311,9 +315,20 @@ public final class GuardProgram {
                     .alu(AluOp.ADD, Reg.R2, KEY_SLOT)
                     .mov(Reg.R3, Reg.R10)
                     .alu(AluOp.ADD, Reg.R3, ASLEEP_SLOT)
-                    .mov(Reg.R4, UPDATE_ANY)
-                    .call(Helper.MAP_UPDATE_ELEM).comment("fails only when full: that sleep's length is lost");
+                    .mov(Reg.R4, UPDATE_NOEXIST)
+                    .call(Helper.MAP_UPDATE_ELEM).comment("fails when full: that sleep's length is lost")
+                    .jump(JumpOp.JNE, Reg.R0, 0, SIGNAL).comment("no entry written: none to count");
+            // Counted after the entry is written, and before this switch-out completes: the
+            // thread's next switch-out, on whichever CPU, sees the count (below).
+            countOpenSleeps(1, "one more open reported sleep");
         }
+    }
+
+    /** {@code open_sleeps += delta}, atomically: runs on other CPUs and the reader add to it too. */
+    private void countOpenSleeps(int delta, String why) {
+        asm.loadMapValue(Reg.R1, maps.openSleepsFd(), OPEN_SLEEPS).comment("&open_sleeps")
+                .mov(Reg.R2, delta)
+                .atomicAdd(Size.DW, Reg.R1, 0, Reg.R2).comment(why);
     }
 
     /**
@@ -322,10 +337,24 @@ public final class GuardProgram {
      * needs them. A thread that has not run since its reported sleep began is at that same
      * switch-out, seen by a second event on it (attach opens one on a thread that may also have
      * inherited one): that run stops here, so the sleep is reported once.
+     *
+     * <p>The hash is looked at only while the count of its entries is not 0. The count is global,
+     * but what a thread must see is its own entry's: the run that wrote the entry counted it
+     * before the switch-out ended, and the thread can run again, on any CPU, only after that
+     * switch-out has released it ({@code finish_task()} stores {@code prev->on_cpu = 0} with
+     * release semantics, and {@code try_to_wake_up()} waits for it with an acquire, in
+     * kernel/sched/core.c), so its next switch-out reads a count that includes its entry.
+     * Another thread's sleep opening or ending meanwhile only opens the gate for nothing, or
+     * closes it on a hash without this thread. A thread that exits with its sleep open has no
+     * last switch-out that runs this program (perf_event_exit_task() comes first): the reader
+     * deletes its entry and counts it out ({@link Guard#forgetSleep}), so the gate closes again.
      */
     private void emitSleepEnd() {
         KernelLayout.Field runtime = layout.runtime().orElseThrow();
-        asm.call(Helper.GET_CURRENT_PID_TGID)
+        asm.loadMapValue(Reg.R1, maps.openSleepsFd(), OPEN_SLEEPS).comment("&open_sleeps: no lookup call")
+                .load(Size.DW, Reg.R1, Reg.R1, 0)
+                .jump(JumpOp.JEQ, Reg.R1, 0, AWAKE).comment("no reported sleep open: none of this thread's to end")
+                .call(Helper.GET_CURRENT_PID_TGID)
                 .store(Size.DW, Reg.R10, KEY_SLOT, Reg.R0).comment("the key: the tid, in the low half");
         lookUp(maps.asleepFd(), KEY_SLOT, "threads in a reported sleep")
                 .jump(JumpOp.JEQ, Reg.R0, 0, AWAKE).comment("no reported sleep to end")
@@ -358,7 +387,9 @@ public final class GuardProgram {
                 .mov(Reg.R2, Reg.R10)
                 .alu(AluOp.ADD, Reg.R2, KEY_SLOT)
                 .call(Helper.MAP_DELETE_ELEM).comment("the sleep has ended")
-                .label(AWAKE);
+                .jump(JumpOp.JNE, Reg.R0, 0, AWAKE).comment("the reader forgot it first: it counted it out");
+        countOpenSleeps(-1, "one fewer open reported sleep");
+        asm.label(AWAKE);
     }
 
     /** Copies a task field the kernel may lack into the record (r7 the task, r6 the record), else 0. */

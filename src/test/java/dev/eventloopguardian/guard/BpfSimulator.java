@@ -20,6 +20,11 @@ final class BpfSimulator {
     private static final long STACK = 0x3000_0000L;
     /** Where a map lookup's value lives: one value, the Java thread's entry. */
     private static final long MAP_VALUE = 0x4000_0000L;
+    /** A reporting guard's maps: the open-sleeps counter, a looked-up asleep entry, the record being written, the drop counters. */
+    private static final long COUNTERS = 0x5000_0000L;
+    private static final long ASLEEP_VALUE = 0x6000_0000L;
+    private static final long RECORD = 0x7000_0000L;
+    private static final long DROPS = 0x8000_0000L;
     private static final int STACK_BYTES = 512;
 
     private final ByteBuffer task = ByteBuffer.allocate(8192).order(ByteOrder.LITTLE_ENDIAN);
@@ -33,6 +38,59 @@ final class BpfSimulator {
     private long userAddress;
     private Integer userValue;
     private int instructionsRun;
+    private final List<Integer> helpersCalled = new java.util.ArrayList<>();
+    private ProgramMaps fds = ProgramMaps.PLACEHOLDER;
+    private ReportMaps report;
+    private int recordBytes;
+    private final ByteBuffer record = ByteBuffer.allocate(EventLayout.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer asleepValue = ByteBuffer.allocate(EventLayout.ASLEEP_VALUE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * What a reporting guard's maps hold, kept across runs: the count of open sleeps, the asleep
+     * hash by tid, the records submitted to the ring buffer and the drop counters; and the clock.
+     */
+    static final class ReportMaps {
+        final ByteBuffer counters = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        final ByteBuffer drops = ByteBuffer.allocate(8 * EventLayout.DROP_COUNTERS).order(ByteOrder.LITTLE_ENDIAN);
+        final java.util.Map<Integer, byte[]> asleep = new java.util.HashMap<>();
+        final List<ByteBuffer> records = new java.util.ArrayList<>();
+        long clock = 1_000_000_000L;
+        boolean ringFull;
+        boolean asleepFull;
+
+        long openSleeps() {
+            return counters.getLong(0);
+        }
+
+        long drops(int counter) {
+            return drops.getLong(8 * counter);
+        }
+
+        /** What the reader does for a thread that exited with its sleep open ({@link Guard#forgetSleep}). */
+        void forget(int tid) {
+            if (asleep.remove(tid) != null) {
+                counters.putLong(0, openSleeps() - 1);
+            }
+        }
+    }
+
+    /** The program's maps are {@code fds}, holding what {@code maps} holds. */
+    BpfSimulator reporting(ProgramMaps fds, ReportMaps maps) {
+        this.fds = fds;
+        this.report = maps;
+        return this;
+    }
+
+    /** The thread's {@code se.sum_exec_runtime}: how long it has run. */
+    BpfSimulator runtime(KernelLayout layout, long nanos) {
+        put(task, layout.runtime().orElseThrow(), nanos);
+        return this;
+    }
+
+    /** The helpers the program called, in order. */
+    List<Integer> helpersCalled() {
+        return helpersCalled;
+    }
 
     /** The thread's name, as bpf_get_current_comm returns it (NUL-padded, at most 15 characters). */
     BpfSimulator thread(String name) {
@@ -104,15 +162,33 @@ final class BpfSimulator {
                         case 0xb0 -> operand;
                         case 0x50 -> r[insn.dst()] & operand;
                         case 0x00 -> r[insn.dst()] + operand;
+                        case 0x10 -> r[insn.dst()] - operand;
                         default -> throw new AssertionError("ALU op not simulated: " + Integer.toHexString(op));
                     };
                     r[insn.dst()] = cls == 0x04 ? value & 0xffff_ffffL : value;
                 }
                 case 0x01 -> r[insn.dst()] = load(r[insn.src()] + insn.off(), op & 0x18);
-                case 0x03 -> storeOnStack(r[insn.dst()] + insn.off(), op & 0x18, r[insn.src()]);
-                case 0x02 -> storeOnStack(r[insn.dst()] + insn.off(), op & 0x18, insn.imm());
+                case 0x03 -> {
+                    long address = r[insn.dst()] + insn.off();
+                    if ((op & 0xe0) == 0xc0) { // atomic
+                        if (insn.imm() != 0x00) {
+                            throw new AssertionError("atomic op not simulated: " + insn.imm());
+                        }
+                        store(address, op & 0x18, load(address, op & 0x18) + r[insn.src()], true);
+                    } else {
+                        store(address, op & 0x18, r[insn.src()], false);
+                    }
+                }
+                case 0x02 -> store(r[insn.dst()] + insn.off(), op & 0x18, insn.imm(), false);
                 case 0x00 -> { // the two-slot 64-bit immediate load
-                    r[insn.dst()] = (insn.imm() & 0xffff_ffffL) | ((long) code.get(pc + 1).imm() << 32);
+                    if (insn.src() == 2) { // the address of a map's value
+                        if (insn.imm() != fds.openSleepsFd() || report == null) {
+                            throw new AssertionError("the value of an unknown map: " + insn.imm());
+                        }
+                        r[insn.dst()] = COUNTERS + code.get(pc + 1).imm();
+                    } else {
+                        r[insn.dst()] = (insn.imm() & 0xffff_ffffL) | ((long) code.get(pc + 1).imm() << 32);
+                    }
                     pc++;
                 }
                 case 0x05, 0x06 -> {
@@ -136,6 +212,13 @@ final class BpfSimulator {
 
     private OptionalInt call(int helper, long[] r, OptionalInt signal) {
         OptionalInt sent = signal;
+        helpersCalled.add(helper);
+        if (report != null && callReport(helper, r)) {
+            for (int i = 1; i <= 5; i++) {
+                r[i] = 0xdead_beefL;
+            }
+            return sent;
+        }
         if (helper == Helper.GET_CURRENT_TASK_BTF.id()) {
             r[0] = TASK;
         } else if (helper == Helper.TASK_PT_REGS.id()) {
@@ -144,10 +227,11 @@ final class BpfSimulator {
             }
             r[0] = REGS;
         } else if (helper == Helper.GET_CURRENT_COMM.id()) {
-            if (r[2] != 16 || r[1] < STACK || r[1] + 16 > STACK + STACK_BYTES) {
-                throw new AssertionError("bpf_get_current_comm wants 16 bytes of stack");
+            boolean inRecord = r[1] >= RECORD && r[1] + 16 <= RECORD + EventLayout.SIZE;
+            if (r[2] != 16 || !inRecord && (r[1] < STACK || r[1] + 16 > STACK + STACK_BYTES)) {
+                throw new AssertionError("bpf_get_current_comm wants 16 bytes of stack or of the record");
             }
-            stack.put((int) (r[1] - STACK), comm);
+            (inRecord ? record : stack).put((int) (r[1] - (inRecord ? RECORD : STACK)), comm);
             r[0] = 0;
         } else if (helper == Helper.GET_CURRENT_PID_TGID.id()) {
             r[0] = (long) 4000 << 32 | tid;
@@ -181,9 +265,86 @@ final class BpfSimulator {
         return sent;
     }
 
+    /** The report's helpers: true when {@code helper} was one of them, on one of its maps. */
+    private boolean callReport(int helper, long[] r) {
+        if (helper == Helper.MAP_LOOKUP_ELEM.id() && r[1] == fds.asleepFd()) {
+            byte[] entry = report.asleep.get((int) load(r[2], 0x00));
+            if (entry != null) {
+                asleepValue.clear();
+                asleepValue.put(entry).clear();
+            }
+            r[0] = entry == null ? 0 : ASLEEP_VALUE;
+        } else if (helper == Helper.MAP_LOOKUP_ELEM.id() && r[1] == fds.dropCounterFd()) {
+            r[0] = DROPS + 8 * load(r[2], 0x00);
+        } else if (helper == Helper.MAP_UPDATE_ELEM.id() && r[1] == fds.asleepFd()) {
+            int key = (int) load(r[2], 0x00);
+            byte[] value = new byte[EventLayout.ASLEEP_VALUE_BYTES];
+            stack.get((int) (r[3] - STACK), value);
+            boolean exists = report.asleep.containsKey(key);
+            if (report.asleepFull && !exists) {
+                r[0] = -7; // -E2BIG
+            } else if (r[4] == 1 && exists) {
+                r[0] = -17; // -EEXIST under BPF_NOEXIST
+            } else {
+                report.asleep.put(key, value);
+                r[0] = 0;
+            }
+        } else if (helper == Helper.MAP_DELETE_ELEM.id() && r[1] == fds.asleepFd()) {
+            r[0] = report.asleep.remove((int) load(r[2], 0x00)) == null ? -2 : 0;
+        } else if (helper == Helper.RINGBUF_RESERVE.id()) {
+            if (r[1] != fds.ringBufferFd() || r[3] != 0) {
+                throw new AssertionError("a reserve in an unknown ring buffer: " + r[1]);
+            }
+            recordBytes = (int) r[2];
+            record.clear();
+            java.util.Arrays.fill(record.array(), (byte) 0);
+            r[0] = report.ringFull ? 0 : RECORD;
+        } else if (helper == Helper.RINGBUF_SUBMIT.id()) {
+            if (r[1] != RECORD) {
+                throw new AssertionError("submitted something not reserved: " + Long.toHexString(r[1]));
+            }
+            report.records.add(ByteBuffer.wrap(java.util.Arrays.copyOf(record.array(), recordBytes)).order(ByteOrder.LITTLE_ENDIAN));
+        } else if (helper == Helper.KTIME_GET_NS.id()) {
+            r[0] = report.clock;
+        } else if (helper == Helper.GET_STACK.id()) {
+            if (r[2] < RECORD || r[2] + r[3] > RECORD + EventLayout.SIZE) {
+                throw new AssertionError("bpf_get_stack writes outside the record");
+            }
+            r[0] = 0;
+        } else {
+            return false;
+        }
+        return true;
+    }
+
+    private ByteBuffer memoryAt(long base) {
+        if (base == DROPS) {
+            return report.drops;
+        }
+        if (base == RECORD) {
+            return record;
+        }
+        if (base == ASLEEP_VALUE) {
+            return asleepValue;
+        }
+        if (base == COUNTERS) {
+            return report.counters;
+        }
+        return base == MAP_VALUE ? mapValue : base == STACK ? stack : base == REGS ? regs : task;
+    }
+
+    private static long baseOf(long address) {
+        for (long base : new long[] {DROPS, RECORD, ASLEEP_VALUE, COUNTERS, MAP_VALUE, STACK, REGS}) {
+            if (address >= base) {
+                return base;
+            }
+        }
+        return TASK;
+    }
+
     private long load(long address, int size) {
-        long base = address >= MAP_VALUE ? MAP_VALUE : address >= STACK ? STACK : address >= REGS ? REGS : TASK;
-        ByteBuffer memory = base == MAP_VALUE ? mapValue : base == STACK ? stack : base == REGS ? regs : task;
+        long base = baseOf(address);
+        ByteBuffer memory = memoryAt(base);
         int offset = (int) (address - base);
         return switch (size) {
             case 0x00 -> memory.getInt(offset) & 0xffff_ffffL;
@@ -193,16 +354,25 @@ final class BpfSimulator {
         };
     }
 
-    private void storeOnStack(long address, int size, long value) {
-        if (address < STACK || address >= STACK + STACK_BYTES) {
-            throw new AssertionError("the program stores only on its stack: " + Long.toHexString(address));
+    /**
+     * A store: plain ones on the stack and into the record being written; counters are changed
+     * only by atomic adds, as on the kernel other CPUs add to them too.
+     */
+    private void store(long address, int size, long value, boolean atomic) {
+        long base = baseOf(address);
+        boolean writable = atomic ? base == COUNTERS || base == DROPS
+                : base == STACK && address < STACK + STACK_BYTES || base == RECORD;
+        if (!writable) {
+            throw new AssertionError((atomic ? "an atomic add outside the counters: " : "a plain store outside the stack "
+                    + "and the record: ") + Long.toHexString(address));
         }
-        int offset = (int) (address - STACK);
+        ByteBuffer memory = memoryAt(base);
+        int offset = (int) (address - base);
         switch (size) {
-            case 0x00 -> stack.putInt(offset, (int) value);
-            case 0x08 -> stack.putShort(offset, (short) value);
-            case 0x10 -> stack.put(offset, (byte) value);
-            default -> stack.putLong(offset, value);
+            case 0x00 -> memory.putInt(offset, (int) value);
+            case 0x08 -> memory.putShort(offset, (short) value);
+            case 0x10 -> memory.put(offset, (byte) value);
+            default -> memory.putLong(offset, value);
         }
     }
 

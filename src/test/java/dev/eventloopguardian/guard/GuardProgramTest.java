@@ -176,7 +176,7 @@ class GuardProgramTest {
 
     private static Program javaAware(Policy.Builder builder) throws Exception {
         return GuardProgram.generate(builder.countJavaWaits(JAVA_WAITS).build(), X86_TABLE, X86,
-                new ProgramMaps(-1, -1, -1, JAVA_THREADS_FD));
+                ProgramMaps.javaThreadsOnly(JAVA_THREADS_FD));
     }
 
     private static boolean counted(Program program, int state, long futexWord) {
