@@ -78,13 +78,46 @@ public final class GuardProgram {
     /** {@code BPF_F_USER_STACK}: bpf_get_stack walks the user stack instead of the kernel's. */
     private static final int USER_STACK = 1 << 8;
 
+    /**
+     * The context of a program on the {@code sched_switch} tracepoint, as BTF describes
+     * {@code btf_trace_sched_switch} on Linux 6.18: {@code u64 args[] = {bool preempt, struct
+     * task_struct *prev, struct task_struct *next, unsigned int prev_state}} (the typedef's first
+     * parameter, {@code void *__data}, is not passed).
+     */
+    static final int SWITCH_PREV = 8;
+    static final int SWITCH_PREV_STATE = 24;
+
     private final Assembler asm = new Assembler();
     private final KernelLayout layout;
     private final ProgramMaps maps;
+    /** The task storage map that marks guarded threads, for a program on sched_switch; -1 for a perf event's. */
+    private final int guardedThreadsFd;
 
     private GuardProgram(KernelLayout layout, ProgramMaps maps) {
+        this(layout, maps, -1);
+    }
+
+    private GuardProgram(KernelLayout layout, ProgramMaps maps, int guardedThreadsFd) {
         this.layout = layout;
         this.maps = maps;
+        this.guardedThreadsFd = guardedThreadsFd;
+    }
+
+    /**
+     * The program for {@code policy} as a tracing program on the {@code sched_switch} tracepoint
+     * ({@link SchedSwitchGuard}), which runs at every context switch on the machine: it goes on
+     * only for a thread that is going to sleep and has a value in the task storage map
+     * {@code guardedThreadsFd}, then decides as the perf event's program does. At sched_switch
+     * the current task is still {@code prev} (trace_sched_switch() comes before context_switch()
+     * in __schedule()), so the signal, sent to the current thread, lands on the sleeping thread.
+     * Only for a policy that signals: no report, no Java-level waits.
+     */
+    public static Program generateForSchedSwitch(Policy policy, SyscallTable table, KernelLayout layout, int guardedThreadsFd)
+            throws UnknownSyscallException {
+        if (policy.report() || policy.javaWaits().isPresent()) {
+            throw new IllegalArgumentException("the sched_switch guard only signals: no --report, no Java-level waits");
+        }
+        return new GuardProgram(layout, ProgramMaps.PLACEHOLDER, guardedThreadsFd).emit(policy, table);
     }
 
     /**
@@ -145,16 +178,20 @@ public final class GuardProgram {
         if (timesSleeps) {
             emitSleepEnd();
         }
-        asm.call(Helper.GET_CURRENT_TASK_BTF)
-                .load(state.size(), Reg.R1, Reg.R0, state.offset()).comment(state.expression());
-        if (report) {
-            asm.mov(Reg.R8, Reg.R1).comment("the state, for the report");
+        String counted = policy.includeUninterruptible() ? "TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE" : "TASK_INTERRUPTIBLE";
+        if (guardedThreadsFd >= 0) {
+            emitSchedSwitchPrologue(countedStates, counted);
+        } else {
+            asm.call(Helper.GET_CURRENT_TASK_BTF)
+                    .load(state.size(), Reg.R1, Reg.R0, state.offset()).comment(state.expression());
+            if (report) {
+                asm.mov(Reg.R8, Reg.R1).comment("the state, for the report");
+            }
+            asm.alu32(AluOp.AND, Reg.R1, countedStates).comment(counted)
+                    .jump32(JumpOp.JEQ, Reg.R1, 0, OUT).comment("preempted or yielding, not going to sleep")
+                    .mov(Reg.R1, Reg.R0)
+                    .call(Helper.TASK_PT_REGS).comment("r0 = user registers, kept until the end");
         }
-        asm.alu32(AluOp.AND, Reg.R1, countedStates).comment(policy.includeUninterruptible()
-                        ? "TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE" : "TASK_INTERRUPTIBLE")
-                .jump32(JumpOp.JEQ, Reg.R1, 0, OUT).comment("preempted or yielding, not going to sleep")
-                .mov(Reg.R1, Reg.R0)
-                .call(Helper.TASK_PT_REGS).comment("r0 = user registers, kept until the end");
         if (report) {
             asm.mov(Reg.R7, Reg.R0).comment("the user registers, kept across the report's calls");
         }
@@ -188,6 +225,27 @@ public final class GuardProgram {
             emitJavaWaitCheck(policy.javaWaits().orElseThrow());
         }
         return asm.assemble();
+    }
+
+    /**
+     * A sched_switch program's way to the same point as a perf event's: the state from the
+     * tracepoint's {@code prev_state}, then the mark, then the user registers. The cheap test
+     * first: most switches on a machine are preemptions or of threads nobody guards, and each
+     * runs this program.
+     */
+    private void emitSchedSwitchPrologue(int countedStates, String counted) {
+        asm.load(Size.DW, Reg.R2, Reg.R1, SWITCH_PREV_STATE).comment("prev_state")
+                .alu32(AluOp.AND, Reg.R2, countedStates).comment(counted)
+                .jump32(JumpOp.JEQ, Reg.R2, 0, OUT).comment("preempted or yielding, not going to sleep")
+                .load(Size.DW, Reg.R7, Reg.R1, SWITCH_PREV).comment("prev: the thread going to sleep, still current")
+                .loadMapFd(Reg.R1, guardedThreadsFd).comment("guarded threads: task storage")
+                .mov(Reg.R2, Reg.R7)
+                .mov(Reg.R3, 0)
+                .mov(Reg.R4, 0)
+                .call(Helper.TASK_STORAGE_GET).comment("prev's mark, without creating one")
+                .jump(JumpOp.JEQ, Reg.R0, 0, OUT).comment("not a guarded thread")
+                .mov(Reg.R1, Reg.R7)
+                .call(Helper.TASK_PT_REGS).comment("r0 = user registers, kept until the end");
     }
 
     private static OptionalInt resolve(String name, Policy policy, SyscallTable table) throws UnknownSyscallException {

@@ -25,6 +25,8 @@ final class BpfSimulator {
     private static final long ASLEEP_VALUE = 0x6000_0000L;
     private static final long RECORD = 0x7000_0000L;
     private static final long DROPS = 0x8000_0000L;
+    /** A sched_switch program's context: u64 args {preempt, prev, next, prev_state}. */
+    private static final long CTX = 0x9000_0000L;
     private static final int STACK_BYTES = 512;
 
     private final ByteBuffer task = ByteBuffer.allocate(8192).order(ByteOrder.LITTLE_ENDIAN);
@@ -38,6 +40,9 @@ final class BpfSimulator {
     private long userAddress;
     private Integer userValue;
     private int instructionsRun;
+    private final ByteBuffer ctx = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
+    private int guardedThreadsFd = Integer.MIN_VALUE;
+    private boolean marked;
     private final List<Integer> helpersCalled = new java.util.ArrayList<>();
     private ProgramMaps fds = ProgramMaps.PLACEHOLDER;
     private ReportMaps report;
@@ -78,6 +83,18 @@ final class BpfSimulator {
     BpfSimulator reporting(ProgramMaps fds, ReportMaps maps) {
         this.fds = fds;
         this.report = maps;
+        return this;
+    }
+
+    /**
+     * Runs as a program on sched_switch would: the context holds the switched-out task as
+     * {@code prev} and its state as {@code prev_state}; the thread is {@code marked} in the task
+     * storage map {@code mapFd}, or not.
+     */
+    BpfSimulator schedSwitch(int mapFd, boolean marked, int state) {
+        guardedThreadsFd = mapFd;
+        this.marked = marked;
+        ctx.putLong(0, 0).putLong(8, TASK).putLong(16, 0x1000_8000L).putLong(24, state);
         return this;
     }
 
@@ -147,6 +164,7 @@ final class BpfSimulator {
         List<Instruction> code = program.instructions();
         long[] r = new long[11];
         r[10] = STACK + STACK_BYTES;
+        r[1] = CTX;
         OptionalInt signal = OptionalInt.empty();
         for (int pc = 0; ; pc++) {
             if (++instructionsRun > 4096) {
@@ -219,7 +237,12 @@ final class BpfSimulator {
             }
             return sent;
         }
-        if (helper == Helper.GET_CURRENT_TASK_BTF.id()) {
+        if (helper == Helper.TASK_STORAGE_GET.id()) {
+            if (r[1] != guardedThreadsFd || r[2] != TASK || r[3] != 0 || r[4] != 0) {
+                throw new AssertionError("bpf_task_storage_get wants the guarded threads' map and prev, and creates nothing");
+            }
+            r[0] = marked ? MAP_VALUE : 0;
+        } else if (helper == Helper.GET_CURRENT_TASK_BTF.id()) {
             r[0] = TASK;
         } else if (helper == Helper.TASK_PT_REGS.id()) {
             if (r[1] != TASK) {
@@ -318,6 +341,9 @@ final class BpfSimulator {
     }
 
     private ByteBuffer memoryAt(long base) {
+        if (base == CTX) {
+            return ctx;
+        }
         if (base == DROPS) {
             return report.drops;
         }
@@ -334,7 +360,7 @@ final class BpfSimulator {
     }
 
     private static long baseOf(long address) {
-        for (long base : new long[] {DROPS, RECORD, ASLEEP_VALUE, COUNTERS, MAP_VALUE, STACK, REGS}) {
+        for (long base : new long[] {CTX, DROPS, RECORD, ASLEEP_VALUE, COUNTERS, MAP_VALUE, STACK, REGS}) {
             if (address >= base) {
                 return base;
             }
