@@ -59,22 +59,34 @@ guard=(./eventloop-guardian --all-threads --threads 'vert.x-eventloo*')
 agent_jar=$(./eventloop-guardian agent-path)
 agent_threads='threads=vert\.x-eventloop-thread-.*'
 agent_flags=(--enable-native-access=ALL-UNNAMED "-javaagent:$agent_jar=$agent_threads")
-# The same agent as a guard that aborts (action=abort: SIGABRT after the report): the perf event
-# and its program on the event loops alone, where the command line's --all-threads copies them
-# into every thread of the JVM (GC, JIT, VM threads), each of which then pays perf's work at
-# every context switch. The check below makes sure it aborts on a blocking call.
-agent_abort_flags=(--enable-native-access=ALL-UNNAMED "-javaagent:$agent_jar=$agent_threads,action=abort")
+# The guard on the event loops alone (issue 10, item 5): --all-threads copies the perf event into
+# every thread of the JVM (GC, JIT, VM threads), each of which then pays perf's work at every
+# context switch. The agent attaches a perf event to each event loop only, but as a guard that
+# aborts (action=abort) it also counts Java-level waits, and this healthy server's event loops
+# wait on contended monitors for milliseconds while classes load: it died in warm-up in 2 of 3
+# tries (2026-12-01), so it cannot be benchmarked as a guard. The test classes' MechanismRun does
+# what the agent does, a perf event on each thread named vert.x-eventloo*, with the command
+# line's policy (SIGABRT from the kernel, no Java-level waits); and the same threads guarded by
+# the other mechanism, one program on sched_switch (guard.SchedSwitchGuard). The checks below
+# make sure both abort on a blocking call.
+mechanism=("$java" -XX:TieredStopAtLevel=1 --enable-native-access=ALL-UNNAMED
+  -cp "target/eventloop-guardian.jar:target/test-classes" dev.eventloopguardian.guard.MechanismRun)
+if [[ ! -f target/test-classes/dev/eventloopguardian/guard/MechanismRun.class ]]; then
+  note "http: building the test classes for MechanismRun"
+  JAVA_HOME=$java_home mvn -B -q -o package -DskipTests >"$out/build-tests.log" 2>&1 || { tail -n 30 "$out/build-tests.log" >&2; exit 70; }
+fi
 # BlockHound redefines native JDK methods (Thread.sleep's sleepNanos0...), which JDK 13+ allows
 # only with this flag, and attaches its agent at run time, which JDK 21+ warns about without
 # the second.
 blockhound_flags=(-XX:+AllowRedefinitionToAddDeleteMethods -XX:+EnableDynamicAgentLoading)
 
-configs=(unguarded guarded agent agent_abort blockhound)
+configs=(unguarded guarded agent loops_perf loops_switch blockhound)
 declare -A label=(
   [unguarded]="unguarded"
   [guarded]="guarded by eventloop-guardian"
   [agent]="eventloop-guardian's Java agent"
-  [agent_abort]="the Java agent, aborting (event loops only)"
+  [loops_perf]="perf event on the event loops only"
+  [loops_switch]="sched_switch program on the event loops only"
   [blockhound]="BlockHound $blockhound_version"
 )
 # server_command CONFIG: sets server_cmd to the command that runs the server in CONFIG.
@@ -83,7 +95,8 @@ server_command() {
     unguarded) server_cmd=("${jvm[@]}") ;;
     guarded) server_cmd=("${guard[@]}" "${jvm[@]}") ;;
     agent) server_cmd=("${jvm[0]}" "${agent_flags[@]}" "${jvm[@]:1}") ;;
-    agent_abort) server_cmd=("${jvm[0]}" "${agent_abort_flags[@]}" "${jvm[@]:1}") ;;
+    loops_perf) server_cmd=("${mechanism[@]}" perf threads vert.x-eventloo "${jvm[@]}") ;;
+    loops_switch) server_cmd=("${mechanism[@]}" switch threads vert.x-eventloo "${jvm[@]}") ;;
     blockhound) server_cmd=("${jvm[0]}" "${blockhound_flags[@]}" "${jvm[@]:1}" --blockhound) ;;
   esac
 }
@@ -210,20 +223,25 @@ stop_server || true
 agent_sleeps=$(cat "$out/check-agent.json" 2>/dev/null | grep -c '"kind":"sleep"' || true)
 agent_reads=$(cat "$out/check-agent.json" 2>/dev/null | grep -c '"syscall":"read"' || true)
 
-# The aborting agent, as benchmarked: / must answer, /read must kill the server with SIGABRT.
-note "http: the next server is meant to die of SIGABRT"
-server_command agent_abort
-start_server "$out/check-agent-abort.log" "${server_cmd[@]}" || { cat "$out/check-agent-abort.log" >&2; exit 1; }
-agent_abort_hello=$(get /)
-agent_abort_read=$(get /read)
-sleep 1
-if kill -0 "$server_pid" 2>/dev/null; then
-  agent_abort_status="still running"
-  stop_server || true
-else
-  agent_abort_status=0
-  stop_server || agent_abort_status=$?
-fi
+# The guards on the event loops alone, as benchmarked: / must answer, /read must kill the server
+# with SIGABRT (the runner exits with the server's status, 134).
+declare -A loops_hello loops_read loops_status
+for config in loops_perf loops_switch; do
+  note "http: the next server is meant to die of SIGABRT"
+  server_command "$config"
+  start_server "$out/check-$config.log" "${server_cmd[@]}" || { cat "$out/check-$config.log" >&2; exit 1; }
+  sleep 0.5 # the runner guards the event loops as it sees them, every 50 ms
+  loops_hello[$config]=$(get /)
+  loops_read[$config]=$(get /read)
+  sleep 1
+  if kill -0 "$server_pid" 2>/dev/null; then
+    loops_status[$config]="still running"
+    stop_server || true
+  else
+    loops_status[$config]=0
+    stop_server || loops_status[$config]=$?
+  fi
+done
 
 # BlockHound: may not start at all on this JDK, in which case the section says why.
 blockhound_error=""
@@ -234,7 +252,7 @@ if start_server "$out/check-blockhound.log" "${server_cmd[@]}"; then
   stop_server || true
 else
   blockhound_error=$(grep -m1 -E 'Exception|Error' "$out/check-blockhound.log" || tail -n 3 "$out/check-blockhound.log")
-  configs=(unguarded guarded agent agent_abort)
+  configs=(unguarded guarded agent loops_perf loops_switch)
   note "http: BlockHound did not start: $blockhound_error"
 fi
 
@@ -405,7 +423,7 @@ range() { awk -v m="$1" -v l="$2" -v h="$3" -v u="${4:-}" -v f="${5:-%.0f}" 'BEG
   echo
   echo "| configuration | command |"
   echo "|---|---|"
-  for config in unguarded guarded agent agent_abort blockhound; do
+  for config in unguarded guarded agent loops_perf loops_switch blockhound; do
     server_command "$config"
     echo "| ${label[$config]} | \`${server_cmd[*]}\` |"
   done | sed "s#$java_home#\$JAVA_HOME#g; s#-XX:ErrorFile=[^ ]* ##; s#vert\.x-eventloo\*#'vert.x-eventloo*'#"
@@ -427,8 +445,11 @@ range() { awk -v m="$1" -v l="$2" -v h="$3" -v u="${4:-}" -v f="${5:-%.0f}" 'BEG
   echo "; \`/read\` answered ${guard_read%% *} and the server's exit status was $guard_status$([[ $guard_status == 134 ]] && echo ' (SIGABRT)' || true)."
   echo "- The agent (\`$agent_threads\`, JSON lines): \`/sleep\` was reported as $agent_sleeps"
   echo "  Java-level sleep(s) with its Java stack, \`/read\` as $agent_reads \`read\`(s); the server keeps serving."
-  echo "- The agent with \`action=abort\`, as benchmarked: \`/\` answered ${agent_abort_hello%% *}; \`/read\` answered"
-  echo "  ${agent_abort_read%% *} and the server's exit status was $agent_abort_status$([[ $agent_abort_status == 134 ]] && echo ' (SIGABRT)' || true)."
+  for config in loops_perf loops_switch; do
+    status=${loops_status[$config]}
+    echo "- The ${label[$config]}, as benchmarked: \`/\` answered ${loops_hello[$config]%% *}; \`/read\` answered"
+    echo "  ${loops_read[$config]%% *} and the server's exit status was $status$([[ $status == 134 ]] && echo ' (SIGABRT)' || true)."
+  done
   if [[ -z $blockhound_error ]]; then
     echo "- BlockHound, with the event-loop threads as its non-blocking threads: \`/sleep\` answered"
     echo -n "  \`$blockhound_sleep\`; \`/read\` answered \`$blockhound_read\`"
@@ -511,14 +532,15 @@ range() { awk -v m="$1" -v l="$2" -v h="$3" -v u="${4:-}" -v f="${5:-%.0f}" 'BEG
       if (w[1] == w[2]) printf ", and consistently: the guarded run was worse in every round.\n"
       else printf "; the rounds disagree (worse in %s) and the unguarded runs alone spread by %s, so on this shared machine it cannot be told from noise.\n", n, s
     }'
-    if [[ -n ${thr_ratio[agent_abort]:-} ]]; then
+    for config in loops_perf loops_switch; do
+      [[ -n ${thr_ratio[$config]:-} ]] || continue
       # Issue 10's target for a guard on the event loops alone: within 2 % of unguarded.
-      awk -v t="${thr_ratio[agent_abort]}" -v p="${p99_ratio[agent_abort]}" -v tw="${thr_worse[agent_abort]}" \
-        -v pw="${p99_worse[agent_abort]}" 'BEGIN {
+      awk -v name="${label[$config]}" -v t="${thr_ratio[$config]}" -v p="${p99_ratio[$config]}" \
+        -v tw="${thr_worse[$config]}" -v pw="${p99_worse[$config]}" 'BEGIN {
         verdict = "met"; if (1 - t > 0.02 || p - 1 > 0.02) verdict = "**missed**"
-        printf "\n**Event loops only (the agent, aborting): target within 2 %%, %s.** Throughput ratio %.3f (worse in %s rounds), p99 ratio %.3f (worse in %s rounds), against unguarded.\n", verdict, t, tw, p, pw
+        printf "\n**%s: target within 2 %%, %s.** Throughput ratio %.3f (worse in %s rounds), p99 ratio %.3f (worse in %s rounds), against unguarded.\n", name, verdict, t, tw, p, pw
       }'
-    fi
+    done
     if [[ -n $accounting ]]; then
       echo
       echo "What the guard program itself costs: in one more guarded run at the same load, with the kernel's"

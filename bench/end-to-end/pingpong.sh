@@ -36,16 +36,16 @@ if [[ -n $seed_runner ]]; then
 fi
 # The other mechanism (issue 10, item 5): one tracing program on the sched_switch tracepoint that
 # acts only for threads marked in task storage (guard.SchedSwitchGuard, a prototype run through
-# the test classes' SchedSwitchRun), instead of a perf event on each guarded thread. Guarding
+# the test classes' MechanismRun), instead of a perf event on each guarded thread. Guarding
 # pingpong's main thread; then guarding a sleeping process beside an unguarded pingpong, which
 # is what the program costs every other process on the machine, since it runs at every switch.
 switch_classes=$repo_root/target/test-classes
-if [[ -f $switch_classes/dev/eventloopguardian/guard/SchedSwitchRun.class && -f $repo_root/target/eventloop-guardian.jar ]]; then
+if [[ -f $switch_classes/dev/eventloopguardian/guard/MechanismRun.class && -f $repo_root/target/eventloop-guardian.jar ]]; then
   java_home=$(source "$repo_root/scripts/jdk.sh" && find_java_home)
   cat >"$scratch/switch-run" <<RUN
 #!/usr/bin/env bash
 exec "$java_home/bin/java" -XX:TieredStopAtLevel=1 --enable-native-access=ALL-UNNAMED \\
-  -cp "$repo_root/target/eventloop-guardian.jar:$switch_classes" dev.eventloopguardian.guard.SchedSwitchRun "\$@"
+  -cp "$repo_root/target/eventloop-guardian.jar:$switch_classes" dev.eventloopguardian.guard.MechanismRun switch "\$@"
 RUN
   chmod +x "$scratch/switch-run"
   labels+=("sched_switch tracepoint (guarded)" "sched_switch tracepoint, guarding another process")
