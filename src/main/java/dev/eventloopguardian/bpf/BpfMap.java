@@ -49,25 +49,15 @@ public final class BpfMap implements AutoCloseable {
      */
     public static BpfMap create(MapType type, String name, int keySize, int valueSize, int maxEntries)
             throws BpfException {
-        return create(type, name, keySize, valueSize, maxEntries, 0);
-    }
-
-    /** {@code map_flags} bit: the map's values can be mapped into this process ({@code BPF_F_MMAPABLE}, arrays only). */
-    public static final int MMAPABLE = 1 << 10;
-
-    /** The same, with {@code map_flags} such as {@link #MMAPABLE}. */
-    public static BpfMap create(MapType type, String name, int keySize, int valueSize, int maxEntries, int flags)
-            throws BpfException {
         validate(type, name, keySize, valueSize, maxEntries, Linux.pageSize());
         try (Arena arena = Arena.ofConfined()) {
             // union bpf_attr for BPF_MAP_CREATE: map_type@0 key_size@4 value_size@8 max_entries@12
-            // map_flags@16 ... map_name[16]@28; the rest stays zero.
+            // map_flags@16 (0) ... map_name[16]@28; the rest stays zero.
             MemorySegment attr = arena.allocate(BpfSyscall.ATTR_SIZE, 8);
             attr.set(JAVA_INT, 0, type.id);
             attr.set(JAVA_INT, 4, keySize);
             attr.set(JAVA_INT, 8, valueSize);
             attr.set(JAVA_INT, 12, maxEntries);
-            attr.set(JAVA_INT, 16, flags);
             byte[] nameBytes = name.getBytes(StandardCharsets.US_ASCII);
             MemorySegment.copy(nameBytes, 0, attr, JAVA_BYTE, 28, nameBytes.length);
             int fd = BpfSyscall.call("BPF_MAP_CREATE", BpfSyscall.MAP_CREATE, attr);

@@ -4,7 +4,6 @@ import dev.eventloopguardian.bpf.BpfException;
 import dev.eventloopguardian.bpf.BpfMap;
 import dev.eventloopguardian.bpf.MapType;
 import dev.eventloopguardian.bpf.RingBuffer;
-import dev.eventloopguardian.bpf.SharedCounters;
 import dev.eventloopguardian.bpf.LoadedProgram;
 import dev.eventloopguardian.bpf.Program;
 import dev.eventloopguardian.bpf.ProgramInfo;
@@ -17,8 +16,6 @@ import dev.eventloopguardian.sys.Arch;
 import dev.eventloopguardian.sys.Linux;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -44,40 +41,29 @@ public final class Guard implements AutoCloseable {
     private final ReportMaps maps;
     private final Optional<JavaThreads> javaThreads;
 
-    /** Threads whose reported sleep can be timed at once; past that, a sleep's length is not measured. */
-    static final int ASLEEP_THREADS = 4096;
 
     /**
-     * The maps of a reporting guard. {@code openSleeps} counts the entries of {@code asleep}: the
-     * program adds one with each entry it writes and takes one away with each it deletes, and
-     * {@link #forgetSleep} with each it deletes; while it is 0, a switch-out skips the hash.
+     * The maps of a reporting guard: the ring buffer, the drop counters, and the task storage that
+     * holds a thread's open reported sleep until its next switch-out (freed with the thread).
      */
-    private record ReportMaps(BpfMap events, BpfMap drops, BpfMap asleep, SharedCounters openSleeps)
-            implements AutoCloseable {
+    private record ReportMaps(BpfMap events, BpfMap drops, BpfMap asleep) implements AutoCloseable {
         static ReportMaps create() throws BpfException {
             BpfMap events = BpfMap.create(MapType.RINGBUF, "evloop_events", 0, 0, RING_BUFFER_BYTES);
             BpfMap drops = null;
-            BpfMap asleep = null;
             try {
                 drops = BpfMap.create(MapType.ARRAY, "evloop_drops", 4, 8, EventLayout.DROP_COUNTERS);
-                asleep = BpfMap.create(MapType.HASH, "evloop_asleep", EventLayout.ASLEEP_KEY_BYTES,
-                        EventLayout.ASLEEP_VALUE_BYTES, ASLEEP_THREADS);
-                return new ReportMaps(events, drops, asleep, SharedCounters.create("evloop_open", 1));
+                return new ReportMaps(events, drops, BpfMap.createTaskStorage("evloop_asleep", EventLayout.ASLEEP_VALUE_BYTES));
             } catch (BpfException | RuntimeException e) {
                 events.close();
                 if (drops != null) {
                     drops.close();
-                }
-                if (asleep != null) {
-                    asleep.close();
                 }
                 throw e;
             }
         }
 
         ProgramMaps fds(Optional<JavaThreads> javaThreads) {
-            return new ProgramMaps(events.fd(), drops.fd(), asleep.fd(), openSleeps.fd(),
-                    javaThreads.map(JavaThreads::fd).orElse(-1));
+            return new ProgramMaps(events.fd(), drops.fd(), asleep.fd(), javaThreads.map(JavaThreads::fd).orElse(-1));
         }
 
         @Override
@@ -85,7 +71,6 @@ public final class Guard implements AutoCloseable {
             events.close();
             drops.close();
             asleep.close();
-            openSleeps.close();
         }
     }
 
@@ -212,21 +197,12 @@ public final class Guard implements AutoCloseable {
     }
 
     /**
-     * Stops waiting for the end of {@code tid}'s reported sleep: for a thread that exited (its
-     * last switch-out is not seen), so that the slot is free and a new thread given the same
-     * tid is not taken for it.
+     * Stops waiting for the end of {@code tid}'s reported sleep, for a thread that exited with it
+     * open. Nothing to do: the open sleep is kept in the thread's task storage, which the kernel
+     * frees with the thread, so no slot stays taken and a thread given the tid later starts with none.
      */
     public void forgetSleep(int tid) throws GuardException {
-        try {
-            // Only the one that deletes the entry counts it out: a thread given the tid again may
-            // have ended the sleep itself meanwhile (GuardProgram's sleep end).
-            if (reporting().asleep().delete(ByteBuffer.allocate(EventLayout.ASLEEP_KEY_BYTES)
-                    .order(ByteOrder.nativeOrder()).putInt(tid).array())) {
-                reporting().openSleeps().add(0, -1);
-            }
-        } catch (BpfException e) {
-            throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
-        }
+        reporting();
     }
 
     /**
@@ -258,11 +234,6 @@ public final class Guard implements AutoCloseable {
 
     private JavaThreads javaThreads() {
         return javaThreads.orElseThrow(() -> new IllegalStateException("this guard's policy does not count Java-level waits"));
-    }
-
-    /** Reported sleeps whose end has not been seen yet (their threads have not been switched out since). */
-    public long openSleeps() {
-        return reporting().openSleeps().get(0);
     }
 
     /** Events the kernel could not queue because the ring buffer was full. */

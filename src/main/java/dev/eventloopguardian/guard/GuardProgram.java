@@ -28,11 +28,10 @@ import java.util.SortedSet;
  * </pre>
  *
  * <p>A reporting program writes an event instead of (or before) the signal, and notes the sleep
- * in a hash by tid. Its first step, at every switch-out, is to end the thread's previous
+ * in the thread's task storage. Its first step, at every switch-out, is to end the thread's previous
  * reported sleep if there is one: the thread has been switched back in since, so the sleep's
- * length is now known. A counter of the hash's entries, read straight from an array's value
- * with no call, skips that lookup while no reported sleep is open: a healthy loop's
- * switch-outs pay one load and a compare for report mode.
+ * length is now known. The open sleep is kept in the thread's own task storage: for a thread
+ * with none, a healthy loop's, that first step is one helper call that finds it empty.
  */
 public final class GuardProgram {
     /** {@code include/linux/sched.h}: the state bits of a task that is going to sleep. */
@@ -60,12 +59,9 @@ public final class GuardProgram {
     private static final String AWAKE = "awake";
     private static final String FORGET_SLEEP = "forget_sleep";
     private static final String END_DROPPED = "end_dropped";
-    /** {@code BPF_NOEXIST}: a map update only creates, so that each entry is counted once. */
-    private static final int UPDATE_NOEXIST = 1;
-    /** Where the count of open reported sleeps is in its map's value. */
-    private static final int OPEN_SLEEPS = 0;
-    /** Stack slots: the tid key (a u64 pid_tgid, whose low half is the tid) and the asleep value. */
-    private static final int KEY_SLOT = -24;
+    /** {@code BPF_LOCAL_STORAGE_GET_F_CREATE}: bpf_task_storage_get creates the task's value when it has none. */
+    private static final int STORAGE_CREATE = 1;
+    /** Stack slot of the asleep value, {@code {since, runtime}}, copied from the record before it is submitted. */
     private static final int ASLEEP_SLOT = -40;
     /**
      * Stack slots of the Java-wait check: the tid key, the HotSpot state read from the thread, the
@@ -360,33 +356,23 @@ public final class GuardProgram {
         taskField(layout.execId(), EventLayout.EXEC_ID, "no exec count in this kernel");
         layout.runtime().ifPresent(runtime -> asm.load(Size.DW, Reg.R1, Reg.R6, EventLayout.TIME)
                 .store(Size.DW, Reg.R10, ASLEEP_SLOT + EventLayout.ASLEEP_TIME, Reg.R1).comment("asleep since")
-                .load(Size.DW, Reg.R1, Reg.R6, EventLayout.PID_TGID)
-                .store(Size.DW, Reg.R10, KEY_SLOT, Reg.R1)
                 .load(runtime.size(), Reg.R1, Reg.R7, runtime.offset()).comment(runtime.expression())
                 .store(Size.DW, Reg.R10, ASLEEP_SLOT + EventLayout.ASLEEP_RUNTIME, Reg.R1));
         asm.mov(Reg.R1, Reg.R6)
                 .mov(Reg.R2, 0)
                 .call(Helper.RINGBUF_SUBMIT);
         if (layout.runtime().isPresent()) {
-            asm.loadMapFd(Reg.R1, maps.asleepFd()).comment("asleep[tid] = {since, runtime}: ended at the next switch-out")
-                    .mov(Reg.R2, Reg.R10)
-                    .alu(AluOp.ADD, Reg.R2, KEY_SLOT)
-                    .mov(Reg.R3, Reg.R10)
-                    .alu(AluOp.ADD, Reg.R3, ASLEEP_SLOT)
-                    .mov(Reg.R4, UPDATE_NOEXIST)
-                    .call(Helper.MAP_UPDATE_ELEM).comment("fails when full: that sleep's length is lost")
-                    .jump(JumpOp.JNE, Reg.R0, 0, SIGNAL).comment("no entry written: none to count");
-            // Counted after the entry is written, and before this switch-out completes: the
-            // thread's next switch-out, on whichever CPU, sees the count (below).
-            countOpenSleeps(1, "one more open reported sleep");
+            asm.loadMapFd(Reg.R1, maps.asleepFd()).comment("asleep: task storage, {since, runtime} while a reported sleep is open")
+                    .mov(Reg.R2, Reg.R7)
+                    .mov(Reg.R3, 0)
+                    .mov(Reg.R4, STORAGE_CREATE)
+                    .call(Helper.TASK_STORAGE_GET).comment("this thread's, created")
+                    .jump(JumpOp.JEQ, Reg.R0, 0, SIGNAL).comment("no memory for it: that sleep's length is lost")
+                    .load(Size.DW, Reg.R1, Reg.R10, ASLEEP_SLOT + EventLayout.ASLEEP_TIME)
+                    .store(Size.DW, Reg.R0, EventLayout.ASLEEP_TIME, Reg.R1).comment("asleep since")
+                    .load(Size.DW, Reg.R1, Reg.R10, ASLEEP_SLOT + EventLayout.ASLEEP_RUNTIME)
+                    .store(Size.DW, Reg.R0, EventLayout.ASLEEP_RUNTIME, Reg.R1).comment("its runtime then: ended at the next switch-out");
         }
-    }
-
-    /** {@code open_sleeps += delta}, atomically: runs on other CPUs and the reader add to it too. */
-    private void countOpenSleeps(int delta, String why) {
-        asm.loadMapValue(Reg.R1, maps.openSleepsFd(), OPEN_SLEEPS).comment("&open_sleeps")
-                .mov(Reg.R2, delta)
-                .atomicAdd(Size.DW, Reg.R1, 0, Reg.R2).comment(why);
     }
 
     /**
@@ -396,26 +382,24 @@ public final class GuardProgram {
      * switch-out, seen by a second event on it (attach opens one on a thread that may also have
      * inherited one): that run stops here, so the sleep is reported once.
      *
-     * <p>The hash is looked at only while the count of its entries is not 0. The count is global,
-     * but what a thread must see is its own entry's: the run that wrote the entry counted it
-     * before the switch-out ended, and the thread can run again, on any CPU, only after that
-     * switch-out has released it ({@code finish_task()} stores {@code prev->on_cpu = 0} with
-     * release semantics, and {@code try_to_wake_up()} waits for it with an acquire, in
-     * kernel/sched/core.c), so its next switch-out reads a count that includes its entry.
-     * Another thread's sleep opening or ending meanwhile only opens the gate for nothing, or
-     * closes it on a hash without this thread. A thread that exits with its sleep open has no
-     * last switch-out that runs this program (perf_event_exit_task() comes first): the reader
-     * deletes its entry and counts it out ({@link Guard#forgetSleep}), so the gate closes again.
+     * <p>The open sleep is kept in the thread's own task storage, which the kernel frees with the
+     * task: a thread that exits with its sleep open (its last switch-out comes after
+     * perf_event_exit_task(), so this program never sees it) leaves nothing behind, and a thread
+     * given its tid later starts with none. Looking at it is one helper call that, for a thread
+     * without storage, reads {@code task->bpf_storage} and finds it empty: a healthy loop's
+     * switch-outs pay that and no hash lookup. (A counter of open sleeps, read from an array
+     * without a call, measured no cheaper on bench program-cost and kept every thread on the slow
+     * path while any one thread's reported sleep was open.)
      */
     private void emitSleepEnd() {
         KernelLayout.Field runtime = layout.runtime().orElseThrow();
-        asm.loadMapValue(Reg.R1, maps.openSleepsFd(), OPEN_SLEEPS).comment("&open_sleeps: no lookup call")
-                .load(Size.DW, Reg.R1, Reg.R1, 0)
-                .jump(JumpOp.JEQ, Reg.R1, 0, AWAKE).comment("no reported sleep open: none of this thread's to end")
-                .call(Helper.GET_CURRENT_PID_TGID)
-                .store(Size.DW, Reg.R10, KEY_SLOT, Reg.R0).comment("the key: the tid, in the low half");
-        lookUp(maps.asleepFd(), KEY_SLOT, "threads in a reported sleep")
-                .jump(JumpOp.JEQ, Reg.R0, 0, AWAKE).comment("no reported sleep to end")
+        asm.call(Helper.GET_CURRENT_TASK_BTF)
+                .mov(Reg.R2, Reg.R0)
+                .loadMapFd(Reg.R1, maps.asleepFd()).comment("asleep: task storage")
+                .mov(Reg.R3, 0)
+                .mov(Reg.R4, 0)
+                .call(Helper.TASK_STORAGE_GET).comment("this thread's open reported sleep, not created")
+                .jump(JumpOp.JEQ, Reg.R0, 0, AWAKE).comment("none to end")
                 .mov(Reg.R7, Reg.R0)
                 .call(Helper.GET_CURRENT_TASK_BTF)
                 .load(runtime.size(), Reg.R6, Reg.R0, runtime.offset()).comment(runtime.expression())
@@ -432,22 +416,21 @@ public final class GuardProgram {
                 .mov(Reg.R3, 0)
                 .call(Helper.RINGBUF_RESERVE)
                 .jump(JumpOp.JEQ, Reg.R0, 0, END_DROPPED).comment("ring buffer full")
+                .mov(Reg.R6, Reg.R0).comment("the record")
                 .load(Size.DW, Reg.R1, Reg.R7, EventLayout.ASLEEP_TIME)
-                .store(Size.DW, Reg.R0, EventLayout.END_TIME, Reg.R1).comment("the sleep's start")
-                .load(Size.DW, Reg.R1, Reg.R10, KEY_SLOT)
-                .store(Size.DW, Reg.R0, EventLayout.END_PID_TGID, Reg.R1).comment("tid, pid")
-                .store(Size.DW, Reg.R0, EventLayout.END_OFF_CPU, Reg.R8).comment("off the CPU")
-                .mov(Reg.R1, Reg.R0)
+                .store(Size.DW, Reg.R6, EventLayout.END_TIME, Reg.R1).comment("the sleep's start")
+                .store(Size.DW, Reg.R6, EventLayout.END_OFF_CPU, Reg.R8).comment("off the CPU")
+                .call(Helper.GET_CURRENT_PID_TGID)
+                .store(Size.DW, Reg.R6, EventLayout.END_PID_TGID, Reg.R0).comment("tid, pid")
+                .mov(Reg.R1, Reg.R6)
                 .mov(Reg.R2, 0)
                 .call(Helper.RINGBUF_SUBMIT)
                 .label(FORGET_SLEEP)
+                .call(Helper.GET_CURRENT_TASK_BTF)
+                .mov(Reg.R2, Reg.R0)
                 .loadMapFd(Reg.R1, maps.asleepFd())
-                .mov(Reg.R2, Reg.R10)
-                .alu(AluOp.ADD, Reg.R2, KEY_SLOT)
-                .call(Helper.MAP_DELETE_ELEM).comment("the sleep has ended")
-                .jump(JumpOp.JNE, Reg.R0, 0, AWAKE).comment("the reader forgot it first: it counted it out");
-        countOpenSleeps(-1, "one fewer open reported sleep");
-        asm.label(AWAKE);
+                .call(Helper.TASK_STORAGE_DELETE).comment("the sleep has ended")
+                .label(AWAKE);
     }
 
     /** Copies a task field the kernel may lack into the record (r7 the task, r6 the record), else 0. */

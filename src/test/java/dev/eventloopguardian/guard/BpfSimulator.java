@@ -20,8 +20,7 @@ final class BpfSimulator {
     private static final long STACK = 0x3000_0000L;
     /** Where a map lookup's value lives: one value, the Java thread's entry. */
     private static final long MAP_VALUE = 0x4000_0000L;
-    /** A reporting guard's maps: the open-sleeps counter, a looked-up asleep entry, the record being written, the drop counters. */
-    private static final long COUNTERS = 0x5000_0000L;
+    /** A reporting guard's maps: the thread's asleep task storage, the record being written, the drop counters. */
     private static final long ASLEEP_VALUE = 0x6000_0000L;
     private static final long RECORD = 0x7000_0000L;
     private static final long DROPS = 0x8000_0000L;
@@ -48,34 +47,22 @@ final class BpfSimulator {
     private ReportMaps report;
     private int recordBytes;
     private final ByteBuffer record = ByteBuffer.allocate(EventLayout.SIZE).order(ByteOrder.LITTLE_ENDIAN);
-    private final ByteBuffer asleepValue = ByteBuffer.allocate(EventLayout.ASLEEP_VALUE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
 
     /**
-     * What a reporting guard's maps hold, kept across runs: the count of open sleeps, the asleep
-     * hash by tid, the records submitted to the ring buffer and the drop counters; and the clock.
+     * What a reporting guard's maps hold, kept across runs: each thread's asleep task storage (by
+     * tid), the records submitted to the ring buffer and the drop counters; and the clock.
      */
     static final class ReportMaps {
-        final ByteBuffer counters = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         final ByteBuffer drops = ByteBuffer.allocate(8 * EventLayout.DROP_COUNTERS).order(ByteOrder.LITTLE_ENDIAN);
-        final java.util.Map<Integer, byte[]> asleep = new java.util.HashMap<>();
+        final java.util.Map<Integer, ByteBuffer> asleep = new java.util.HashMap<>();
         final List<ByteBuffer> records = new java.util.ArrayList<>();
         long clock = 1_000_000_000L;
         boolean ringFull;
-        boolean asleepFull;
-
-        long openSleeps() {
-            return counters.getLong(0);
-        }
+        /** Task storage cannot be created: the kernel is out of memory for it. */
+        boolean storageFull;
 
         long drops(int counter) {
             return drops.getLong(8 * counter);
-        }
-
-        /** What the reader does for a thread that exited with its sleep open ({@link Guard#forgetSleep}). */
-        void forget(int tid) {
-            if (asleep.remove(tid) != null) {
-                counters.putLong(0, openSleeps() - 1);
-            }
         }
     }
 
@@ -139,6 +126,12 @@ final class BpfSimulator {
         return this;
     }
 
+    /** Another thread than the default one, for the maps kept per thread. */
+    BpfSimulator tid(int tid) {
+        this.tid = tid;
+        return this;
+    }
+
     /** The switched-out thread: its {@code __state}, syscall number and first argument. */
     BpfSimulator(KernelLayout layout, int state, long syscallNumber, long firstArgument) {
         put(task, layout.taskState(), state);
@@ -199,14 +192,7 @@ final class BpfSimulator {
                 }
                 case 0x02 -> store(r[insn.dst()] + insn.off(), op & 0x18, insn.imm(), false);
                 case 0x00 -> { // the two-slot 64-bit immediate load
-                    if (insn.src() == 2) { // the address of a map's value
-                        if (insn.imm() != fds.openSleepsFd() || report == null) {
-                            throw new AssertionError("the value of an unknown map: " + insn.imm());
-                        }
-                        r[insn.dst()] = COUNTERS + code.get(pc + 1).imm();
-                    } else {
-                        r[insn.dst()] = (insn.imm() & 0xffff_ffffL) | ((long) code.get(pc + 1).imm() << 32);
-                    }
+                    r[insn.dst()] = (insn.imm() & 0xffff_ffffL) | ((long) code.get(pc + 1).imm() << 32);
                     pc++;
                 }
                 case 0x05, 0x06 -> {
@@ -290,30 +276,21 @@ final class BpfSimulator {
 
     /** The report's helpers: true when {@code helper} was one of them, on one of its maps. */
     private boolean callReport(int helper, long[] r) {
-        if (helper == Helper.MAP_LOOKUP_ELEM.id() && r[1] == fds.asleepFd()) {
-            byte[] entry = report.asleep.get((int) load(r[2], 0x00));
-            if (entry != null) {
-                asleepValue.clear();
-                asleepValue.put(entry).clear();
+        if (helper == Helper.TASK_STORAGE_GET.id() && r[1] == fds.asleepFd()) {
+            if (r[2] != TASK || r[3] != 0 || (r[4] & ~1L) != 0) {
+                throw new AssertionError("bpf_task_storage_get wants this thread's task, no initial value, and at most F_CREATE");
             }
-            r[0] = entry == null ? 0 : ASLEEP_VALUE;
+            if (!report.asleep.containsKey(tid) && r[4] == 1 && !report.storageFull) {
+                report.asleep.put(tid, ByteBuffer.allocate(EventLayout.ASLEEP_VALUE_BYTES).order(ByteOrder.LITTLE_ENDIAN));
+            }
+            r[0] = report.asleep.containsKey(tid) ? ASLEEP_VALUE : 0;
+        } else if (helper == Helper.TASK_STORAGE_DELETE.id() && r[1] == fds.asleepFd()) {
+            if (r[2] != TASK) {
+                throw new AssertionError("bpf_task_storage_delete wants this thread's task");
+            }
+            r[0] = report.asleep.remove(tid) == null ? -2 : 0;
         } else if (helper == Helper.MAP_LOOKUP_ELEM.id() && r[1] == fds.dropCounterFd()) {
             r[0] = DROPS + 8 * load(r[2], 0x00);
-        } else if (helper == Helper.MAP_UPDATE_ELEM.id() && r[1] == fds.asleepFd()) {
-            int key = (int) load(r[2], 0x00);
-            byte[] value = new byte[EventLayout.ASLEEP_VALUE_BYTES];
-            stack.get((int) (r[3] - STACK), value);
-            boolean exists = report.asleep.containsKey(key);
-            if (report.asleepFull && !exists) {
-                r[0] = -7; // -E2BIG
-            } else if (r[4] == 1 && exists) {
-                r[0] = -17; // -EEXIST under BPF_NOEXIST
-            } else {
-                report.asleep.put(key, value);
-                r[0] = 0;
-            }
-        } else if (helper == Helper.MAP_DELETE_ELEM.id() && r[1] == fds.asleepFd()) {
-            r[0] = report.asleep.remove((int) load(r[2], 0x00)) == null ? -2 : 0;
         } else if (helper == Helper.RINGBUF_RESERVE.id()) {
             if (r[1] != fds.ringBufferFd() || r[3] != 0) {
                 throw new AssertionError("a reserve in an unknown ring buffer: " + r[1]);
@@ -351,16 +328,13 @@ final class BpfSimulator {
             return record;
         }
         if (base == ASLEEP_VALUE) {
-            return asleepValue;
-        }
-        if (base == COUNTERS) {
-            return report.counters;
+            return report.asleep.get(tid);
         }
         return base == MAP_VALUE ? mapValue : base == STACK ? stack : base == REGS ? regs : task;
     }
 
     private static long baseOf(long address) {
-        for (long base : new long[] {CTX, DROPS, RECORD, ASLEEP_VALUE, COUNTERS, MAP_VALUE, STACK, REGS}) {
+        for (long base : new long[] {CTX, DROPS, RECORD, ASLEEP_VALUE, MAP_VALUE, STACK, REGS}) {
             if (address >= base) {
                 return base;
             }
@@ -381,13 +355,13 @@ final class BpfSimulator {
     }
 
     /**
-     * A store: plain ones on the stack and into the record being written; counters are changed
-     * only by atomic adds, as on the kernel other CPUs add to them too.
+     * A store: plain ones on the stack, into the record being written and into the thread's task
+     * storage; counters are changed only by atomic adds, as on the kernel other CPUs add to them too.
      */
     private void store(long address, int size, long value, boolean atomic) {
         long base = baseOf(address);
-        boolean writable = atomic ? base == COUNTERS || base == DROPS
-                : base == STACK && address < STACK + STACK_BYTES || base == RECORD;
+        boolean writable = atomic ? base == DROPS
+                : base == STACK && address < STACK + STACK_BYTES || base == RECORD || base == ASLEEP_VALUE;
         if (!writable) {
             throw new AssertionError((atomic ? "an atomic add outside the counters: " : "a plain store outside the stack "
                     + "and the record: ") + Long.toHexString(address));

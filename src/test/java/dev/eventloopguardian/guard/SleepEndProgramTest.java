@@ -16,8 +16,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The reporting program's sleep ends, run on a made-up thread across several switch-outs: a
- * reported sleep stays open until the thread's next switch-out ends it, and while none is open
- * no switch-out looks at the hash of open sleeps (a healthy loop's path).
+ * reported sleep stays open, in the thread's task storage, until the thread's next switch-out
+ * ends it; a thread without one (a healthy loop) only finds its storage empty.
  */
 class SleepEndProgramTest {
     private static final KernelLayout.Field RUNTIME = new KernelLayout.Field("task->se.sum_exec_runtime", 232, Size.DW);
@@ -26,7 +26,7 @@ class SleepEndProgramTest {
             GuardProgramTest.X86.syscallNumber(), GuardProgramTest.X86.arguments(),
             Optional.of(new KernelLayout.Field("task->sched_info.pcount", 1000, Size.DW)), Optional.of(RUNTIME),
             Optional.of(new KernelLayout.Field("task->self_exec_id", 2000, Size.W)));
-    private static final ProgramMaps FDS = new ProgramMaps(11, 12, 13, 14, -1);
+    private static final ProgramMaps FDS = new ProgramMaps(11, 12, 13, -1);
     private static final SyscallTable TABLE = SyscallTable.of(Arch.X86_64);
     private static final int INTERRUPTIBLE = 0x1;
     private static final int EPOLL_WAIT = TABLE.number("epoll_wait").orElseThrow();
@@ -67,18 +67,20 @@ class SleepEndProgramTest {
     }
 
     @Test
-    void anAllowedSleepWhileNoReportedSleepIsOpenLooksUpNothing() throws Exception {
+    void anAllowedSleepWithNoReportedSleepOpenOnlyFindsItsStorageEmpty() throws Exception {
         BpfSimulator healthy = switchOut(EPOLL_WAIT, 1000, 50_000);
         assertThat(run(healthy)).isEmpty();
-        assertThat(healthy.helpersCalled()).containsExactly(Helper.GET_CURRENT_TASK_BTF.id(), Helper.TASK_PT_REGS.id());
+        assertThat(healthy.helpersCalled()).containsExactly(Helper.GET_CURRENT_TASK_BTF.id(), Helper.TASK_STORAGE_GET.id(),
+                Helper.GET_CURRENT_TASK_BTF.id(), Helper.TASK_PT_REGS.id());
 
         BpfSimulator plain = new BpfSimulator(LAYOUT, INTERRUPTIBLE, EPOLL_WAIT, 3);
         plain.run(GuardProgram.generate(Policy.defaults(), TABLE, LAYOUT));
-        // Three register moves that keep the context, state and registers for a report, and the gate's load of the
-        // counter's address, its load and its compare.
+        // Three register moves that keep the context, state and registers for a report; the task, the map, two
+        // arguments, the storage call and its test.
         assertThat(healthy.instructionsRun()).as("report mode's cost on the healthy path, in instructions")
-                .isEqualTo(plain.instructionsRun() + 6);
+                .isEqualTo(plain.instructionsRun() + 10);
         assertThat(maps.records).isEmpty();
+        assertThat(maps.asleep).as("nothing created").isEmpty();
     }
 
     @Test
@@ -86,23 +88,21 @@ class SleepEndProgramTest {
         assertThat(run(switchOut(NANOSLEEP, 1000, 0))).hasValue(ABORT);
         assertThat(maps.records).hasSize(1).first().extracting(ByteBuffer::capacity).isEqualTo(EventLayout.SIZE);
         assertThat(maps.asleep).containsOnlyKeys(4242);
-        assertThat(maps.openSleeps()).isEqualTo(1);
 
         // Woken after 3 ms off the CPU, it ran 20 µs and sleeps again, in an allowed wait.
         BpfSimulator next = switchOut(EPOLL_WAIT, 20_000, 3_020_000);
         assertThat(run(next)).isEmpty();
-        assertThat(next.helpersCalled()).contains(Helper.MAP_LOOKUP_ELEM.id(), Helper.MAP_DELETE_ELEM.id());
+        assertThat(next.helpersCalled()).contains(Helper.TASK_STORAGE_DELETE.id());
         assertThat(ends()).singleElement().satisfies(end -> {
             assertThat(end.getLong(EventLayout.END_TIME)).isEqualTo(maps.records.getFirst().getLong(EventLayout.TIME));
             assertThat(end.getInt(EventLayout.END_TID)).isEqualTo(4242);
             assertThat(end.getLong(EventLayout.END_OFF_CPU)).isEqualTo(3_000_000);
         });
         assertThat(maps.asleep).isEmpty();
-        assertThat(maps.openSleeps()).isZero();
 
         BpfSimulator after = switchOut(EPOLL_WAIT, 1000, 50_000);
         run(after);
-        assertThat(after.helpersCalled()).doesNotContain(Helper.MAP_LOOKUP_ELEM.id());
+        assertThat(after.helpersCalled()).doesNotContain(Helper.TASK_STORAGE_DELETE.id(), Helper.RINGBUF_RESERVE.id());
     }
 
     @Test
@@ -111,30 +111,17 @@ class SleepEndProgramTest {
         assertThat(run(switchOut(NANOSLEEP, 0, 100))).as("the second event's run stops: the thread has not run")
                 .isEmpty();
         assertThat(maps.records).hasSize(1);
-        assertThat(maps.openSleeps()).isEqualTo(1);
+        assertThat(maps.asleep).containsOnlyKeys(4242);
     }
 
     @Test
-    void anOpenSleepOfAnotherThreadOnlyOpensTheGate() {
+    void anOpenSleepOfAnotherThreadIsLeftAlone() {
         run(switchOut(NANOSLEEP, 1000, 0));
-        BpfSimulator other = new BpfSimulator(LAYOUT, INTERRUPTIBLE, EPOLL_WAIT, 3).reporting(FDS, maps);
-        other.thread("other");
-        maps.asleep.put(4243, maps.asleep.remove(4242)); // the open sleep is another tid's
+        BpfSimulator other = new BpfSimulator(LAYOUT, INTERRUPTIBLE, EPOLL_WAIT, 3).reporting(FDS, maps).tid(4243);
         assertThat(other.run(reportAndAbort)).isEmpty();
-        assertThat(other.helpersCalled()).contains(Helper.MAP_LOOKUP_ELEM.id()).doesNotContain(Helper.MAP_DELETE_ELEM.id());
+        assertThat(other.helpersCalled()).doesNotContain(Helper.TASK_STORAGE_DELETE.id());
         assertThat(ends()).isEmpty();
-        assertThat(maps.openSleeps()).isEqualTo(1);
-    }
-
-    @Test
-    void aSleepTheReaderForgotIsCountedOutOnceAndClosesTheGate() {
-        run(switchOut(NANOSLEEP, 1000, 0));
-        maps.forget(4242); // the thread exited: its last switch-out never ran the program
-        assertThat(maps.openSleeps()).isZero();
-        BpfSimulator reused = switchOut(EPOLL_WAIT, 1000, 50_000);
-        run(reused);
-        assertThat(reused.helpersCalled()).doesNotContain(Helper.MAP_LOOKUP_ELEM.id());
-        assertThat(maps.openSleeps()).isZero();
+        assertThat(maps.asleep).containsOnlyKeys(4242);
     }
 
     @Test
@@ -144,22 +131,19 @@ class SleepEndProgramTest {
         run(switchOut(EPOLL_WAIT, 1000, 1_000_000));
         assertThat(maps.drops(EventLayout.DROPPED_ENDS)).isEqualTo(1);
         assertThat(maps.asleep).isEmpty();
-        assertThat(maps.openSleeps()).isZero();
     }
 
     @Test
-    void aSleepTheHashHasNoRoomForIsReportedAndSignalledButNotCounted() {
-        maps.asleepFull = true;
+    void aSleepWithNoRoomForItsStorageIsReportedAndSignalledUntimed() {
+        maps.storageFull = true;
         assertThat(run(switchOut(NANOSLEEP, 1000, 0))).hasValue(ABORT);
         assertThat(maps.records).hasSize(1);
-        assertThat(maps.openSleeps()).isZero();
+        assertThat(maps.asleep).isEmpty();
     }
 
     @Test
-    void theGateIsOneLoadOfTheCounterWithNoLookup() {
-        String listing = reportAndAbort.listing();
-        assertThat(listing).contains("r1 = map[fd:14][0]+0", "lock *(u64 *)(r1 +0) += r2");
-        assertThat(listing.indexOf("map[fd:14][0]+0")).as("the gate comes before the hash's lookup")
-                .isLessThan(listing.indexOf("bpf_map_lookup_elem"));
+    void noHashIsLookedUpAtAll() {
+        assertThat(reportAndAbort.helpersCalled()).doesNotContain(Helper.MAP_UPDATE_ELEM, Helper.MAP_DELETE_ELEM);
+        assertThat(reportAndAbort.listing()).contains("bpf_task_storage_get", "bpf_task_storage_delete");
     }
 }
