@@ -63,8 +63,10 @@ agent_flags=(--enable-native-access=ALL-UNNAMED "-javaagent:$agent_jar=$agent_th
 # every thread of the JVM (GC, JIT, VM threads), each of which then pays perf's work at every
 # context switch. The agent attaches a perf event to each event loop only, but as a guard that
 # aborts (action=abort) it also counts Java-level waits, and this healthy server's event loops
-# wait on contended monitors for milliseconds while classes load: it died in warm-up in 2 of 3
-# tries (2026-12-01), so it cannot be benchmarked as a guard. The test classes' MechanismRun does
+# wait on contended monitors for milliseconds (one report: a 2 ms "monitor in futex" on an event loop,
+# and more while classes load): it aborted this healthy server in 5 of 5 runs
+# (2026-12-01: twice before it listened, three times under load), so it cannot be benchmarked
+# as a guard. The test classes' MechanismRun does
 # what the agent does, a perf event on each thread named vert.x-eventloo*, with the command
 # line's policy (SIGABRT from the kernel, no Java-level waits); and the same threads guarded by
 # the other mechanism, one program on sched_switch (guard.SchedSwitchGuard). The checks below
@@ -536,9 +538,13 @@ range() { awk -v m="$1" -v l="$2" -v h="$3" -v u="${4:-}" -v f="${5:-%.0f}" 'BEG
       [[ -n ${thr_ratio[$config]:-} ]] || continue
       # Issue 10's target for a guard on the event loops alone: within 2 % of unguarded.
       awk -v name="${label[$config]}" -v t="${thr_ratio[$config]}" -v p="${p99_ratio[$config]}" \
-        -v tw="${thr_worse[$config]}" -v pw="${p99_worse[$config]}" 'BEGIN {
-        verdict = "met"; if (1 - t > 0.02 || p - 1 > 0.02) verdict = "**missed**"
-        printf "\n**%s: target within 2 %%, %s.** Throughput ratio %.3f (worse in %s rounds), p99 ratio %.3f (worse in %s rounds), against unguarded.\n", name, verdict, t, tw, p, pw
+        -v tw="${thr_worse[$config]}" -v pw="${p99_worse[$config]}" -v ts="$(spread ${rps[unguarded]})" \
+        -v ps="$(spread ${p99[unguarded]})" 'BEGIN {
+        verdict = "met"; if (1 - t > 0.02 || p - 1 > 0.02) verdict = "missed"
+        printf "\n**The %s: target within 2 %%, %s on these runs.** Throughput ratio %.3f (worse in %s rounds), p99 ratio %.3f (worse in %s rounds), against unguarded", name, verdict, t, tw, p, pw
+        # The verdict means little when the unguarded runs alone spread by more than the target.
+        if (ts + 0 > 2 || ps + 0 > 2) printf "; the unguarded runs alone spread by %s in throughput and %s in p99, so this run cannot tell", ts, ps
+        printf ".\n"
       }'
     done
     if [[ -n $accounting ]]; then
