@@ -74,6 +74,21 @@ final class MechanismRun {
     /** Runs {@code command}, guarding {@code other}, or its threads named {@code prefix}*, or its main thread. */
     private static int run(List<String> command, Process other, String prefix, Marker marker) throws Exception {
         Process process = new ProcessBuilder(command).inheritIO().start();
+        // A benchmark stops the server with SIGTERM to this runner: pass it on, and wait, or the
+        // server lives on as an orphan that loads the machine for every later run.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            process.destroy();
+            try {
+                if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+            }
+            if (other != null) {
+                other.destroyForcibly();
+            }
+        }));
         if (prefix == null) {
             marker.guard((int) (other == null ? process : other).pid());
             return process.waitFor();
