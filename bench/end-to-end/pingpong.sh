@@ -182,4 +182,8 @@ if [[ -n $switch_guard ]]; then
   echo "no perf work. Both send the signal to the thread going to sleep: at sched_switch the current task"
   echo "is still \`prev\` (\`trace_sched_switch()\` comes before \`context_switch()\` in \`__schedule()\`), and"
   echo "\`SchedSwitchGuardTest\` checks the signal is pending on that thread and not on its process."
+  echo "The perf event stays the default: it is the one that leaves every thread it is not on alone,"
+  echo "where the sched_switch program takes from any process on the machine about what it saves the"
+  echo "guarded one (compare its two rows). It is kept as a prototype (\`guard.SchedSwitchGuard\`) for a"
+  echo "host given to the guarded service, where that trade could pay."
 fi
