@@ -34,6 +34,25 @@ if [[ -n $seed_runner ]]; then
   labels+=("seed runner")
   wrappers+=(seed_run)
 fi
+# The other mechanism (issue 10, item 5): one tracing program on the sched_switch tracepoint that
+# acts only for threads marked in task storage (guard.SchedSwitchGuard, a prototype run through
+# the test classes' MechanismRun), instead of a perf event on each guarded thread. Guarding
+# pingpong's main thread; then guarding a sleeping process beside an unguarded pingpong, which
+# is what the program costs every other process on the machine, since it runs at every switch.
+switch_classes=$repo_root/target/test-classes
+if [[ -f $switch_classes/dev/eventloopguardian/guard/MechanismRun.class && -f $repo_root/target/eventloop-guardian.jar ]]; then
+  java_home=$(source "$repo_root/scripts/jdk.sh" && find_java_home)
+  cat >"$scratch/switch-run" <<RUN
+#!/usr/bin/env bash
+exec "$java_home/bin/java" -XX:TieredStopAtLevel=1 --enable-native-access=ALL-UNNAMED \\
+  -cp "$repo_root/target/eventloop-guardian.jar:$switch_classes" dev.eventloopguardian.guard.MechanismRun switch "\$@"
+RUN
+  chmod +x "$scratch/switch-run"
+  labels+=("sched_switch tracepoint (guarded)" "sched_switch tracepoint, guarding another process")
+  wrappers+=("$scratch/switch-run guard" "$scratch/switch-run other")
+else
+  note "the sched_switch figures are skipped: build the test classes first (mvn package -DskipTests)"
+fi
 # Placements, pinned, because left to the scheduler the threads share a CPU in some runs and
 # not in others, and the rate jumps between two levels. Two CPUs: the main thread on one, the
 # partner on another, so a round trip is mostly cross-CPU wake-ups, as between an event loop and
@@ -142,3 +161,29 @@ echo "$(join "; " "${verdicts[@]}"). The perf event with an empty program is"
 echo "$(join "; " "${floors[@]}"): that part is the mechanism's, perf's work at each"
 echo "context switch of the guarded thread and a program call, paid by any guard built on this event,"
 echo "the seed included."
+
+# The two mechanisms side by side, when the sched_switch prototype ran.
+switch_guard="" switch_other=""
+for c in "${!labels[@]}"; do
+  [[ ${labels[$c]} == "sched_switch tracepoint (guarded)" ]] && switch_guard=$c
+  [[ ${labels[$c]} == "sched_switch tracepoint, guarding another process" ]] && switch_other=$c
+done
+if [[ -n $switch_guard ]]; then
+  echo
+  mechanisms=()
+  for p in "${!placements[@]}"; do
+    mechanisms+=("on ${placements[$p]}, the perf event $(said "$(slowdown "$p" "$ours")"), the sched_switch program $(said "$(slowdown "$p" "$switch_guard")") unguarded, and an unguarded pingpong beside a guarded process $(said "$(slowdown "$p" "$switch_other")") unguarded")
+  done
+  echo "**Perf event per thread or one sched_switch program?** Guarding pingpong's main thread with the"
+  echo "default policy: $(join "; " "${mechanisms[@]}"). The perf event costs only the threads that carry"
+  echo "it, at each of their switches (perf's context-switch work, then the program); the sched_switch"
+  echo "program costs every context switch on the machine a run to its first compares (the state, then"
+  echo "the mark in task storage for a thread going to sleep), guarded or not, and costs a guarded thread"
+  echo "no perf work. Both send the signal to the thread going to sleep: at sched_switch the current task"
+  echo "is still \`prev\` (\`trace_sched_switch()\` comes before \`context_switch()\` in \`__schedule()\`), and"
+  echo "\`SchedSwitchGuardTest\` checks the signal is pending on that thread and not on its process."
+  echo "The perf event stays the default: it is the one that leaves every thread it is not on alone,"
+  echo "where the sched_switch program takes from any process on the machine about what it saves the"
+  echo "guarded one (compare its two rows). It is kept as a prototype (\`guard.SchedSwitchGuard\`) for a"
+  echo "host given to the guarded service, where that trade could pay."
+fi

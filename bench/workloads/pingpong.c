@@ -12,7 +12,10 @@
 // scheduler, the two threads share a CPU in some runs and not in others, and the rate jumps
 // between two levels from run to run.
 //
-// Prints one line: "round_trips=N seconds=S per_second=R". With -w it then waits, in
+// Prints one line: "round_trips=N seconds=S cpu_ns_per_round_trip=C per_second=R". C is the
+// CPU time both threads used (CLOCK_PROCESS_CPUTIME_ID) over the round trips: unlike the rate,
+// it does not fall when a busy machine's other work takes the CPUs, so it shows what a guard
+// adds to each round trip where the rate cannot. With -w it then waits, in
 // epoll_wait, until stdin reaches end of file: the process (and the guard's program, which
 // lives as long as the process) stays alive so that a benchmark can read the program's
 // statistics after the measured loop.
@@ -89,6 +92,12 @@ static double now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static double cpu_time(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void usage(void) {
   fprintf(stderr, "usage: pingpong -d SECONDS | -n ROUNDTRIPS [-w] [-p CPU]\n");
   exit(64);
@@ -124,7 +133,7 @@ int main(int argc, char **argv) {
   if ((errno = pthread_create(&thread, &attr, partner, NULL))) die("pthread_create");
   pthread_setname_np(thread, "pp-partner");
 
-  double start = now(), end = start + duration, stop;
+  double start = now(), end = start + duration, stop, cpu_start = cpu_time(), cpu_stop;
   long long trips = 0;
   for (;;) {
     send_to(&partner_inbox, 1);
@@ -133,11 +142,12 @@ int main(int argc, char **argv) {
     if (limit ? trips >= limit : ((trips & 63) == 0 && now() >= end)) break;
   }
   stop = now();
+  cpu_stop = cpu_time();
   send_to(&partner_inbox, STOP);
   if ((errno = pthread_join(thread, NULL))) die("pthread_join");
 
-  printf("round_trips=%lld seconds=%.3f per_second=%.0f\n", trips, stop - start,
-         trips / (stop - start));
+  printf("round_trips=%lld seconds=%.3f cpu_ns_per_round_trip=%.0f per_second=%.0f\n", trips, stop - start,
+         (cpu_stop - cpu_start) * 1e9 / trips, trips / (stop - start));
   fflush(stdout);
 
   if (hold) {

@@ -126,6 +126,18 @@ public final class Assembler {
         return this;
     }
 
+    /**
+     * {@code dst = &value + offset} of element 0 of the array behind file descriptor
+     * {@code mapFd} (two slots): the kernel resolves the address at load, so the program reads
+     * the value with no lookup call.
+     */
+    public Assembler loadMapValue(Reg dst, int mapFd, int offset) {
+        emit(Instruction.LD_IMM64, dst, Reg.R0, 0, mapFd);
+        slots.set(slots.size() - 1, new Instruction(Instruction.LD_IMM64, dst.number(), PSEUDO_MAP_VALUE, (short) 0, mapFd));
+        slots.add(new Instruction(0, 0, 0, (short) 0, offset));
+        return this;
+    }
+
     /** Unconditional {@code goto label}. */
     public Assembler jump(String label) {
         return emitJump(CLASS_JMP | JA, Reg.R0, Reg.R0, 0, label);

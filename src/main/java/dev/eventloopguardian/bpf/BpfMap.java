@@ -67,6 +67,72 @@ public final class BpfMap implements AutoCloseable {
         }
     }
 
+    /** {@code BPF_F_NO_PREALLOC}: elements are allocated as they are stored; local storage requires it. */
+    private static final int NO_PREALLOC = 1;
+
+    /**
+     * Creates a {@link MapType#TASK_STORAGE} map of {@code valueSize}-byte values (1, 2, 4, 8 or
+     * 16). The kernel wants BTF for local storage's key and value, so a two-type BTF object is
+     * loaded for it: {@code int} for the key (a pidfd from user space) and an integer of the
+     * value's size.
+     */
+    public static BpfMap createTaskStorage(String name, int valueSize) throws BpfException {
+        if (Integer.bitCount(valueSize) != 1 || valueSize > 16) {
+            throw new IllegalArgumentException("a task storage value here is an integer of 1, 2, 4, 8 or 16 bytes, not " + valueSize);
+        }
+        validate(MapType.TASK_STORAGE, name, Integer.BYTES, valueSize, 0, Linux.pageSize());
+        int btf = loadBtf(integerTypes(valueSize));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment attr = arena.allocate(BpfSyscall.ATTR_SIZE, 8);
+            attr.set(JAVA_INT, 0, MapType.TASK_STORAGE.id);
+            attr.set(JAVA_INT, 4, Integer.BYTES);
+            attr.set(JAVA_INT, 8, valueSize);
+            attr.set(JAVA_INT, 16, NO_PREALLOC);
+            byte[] nameBytes = name.getBytes(StandardCharsets.US_ASCII);
+            MemorySegment.copy(nameBytes, 0, attr, JAVA_BYTE, 28, nameBytes.length);
+            attr.set(JAVA_INT, 48, btf); // btf_fd@48, btf_key_type_id@52, btf_value_type_id@56
+            attr.set(JAVA_INT, 52, 1);
+            attr.set(JAVA_INT, 56, 2);
+            int fd = BpfSyscall.call("BPF_MAP_CREATE", BpfSyscall.MAP_CREATE, attr);
+            return new BpfMap(fd, MapType.TASK_STORAGE, name, Integer.BYTES, valueSize, 0);
+        } catch (SyscallException e) {
+            throw new BpfException("cannot create TASK_STORAGE map '" + name + "'", e, null);
+        } finally {
+            Linux.close(btf); // the map holds its own reference
+        }
+    }
+
+    /**
+     * A BTF object of two integer types: [1] {@code int} (4 bytes, signed), [2] {@code value}
+     * ({@code valueSize} bytes, unsigned). Header, then type records (12 bytes + a u32 encoding
+     * for BTF_KIND_INT: bits 0-7 the width in bits, bit 24 signed), then the strings.
+     */
+    static byte[] integerTypes(int valueSize) {
+        byte[] strings = "\0int\0value\0".getBytes(StandardCharsets.US_ASCII);
+        int typesBytes = 2 * 16;
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(24 + typesBytes + strings.length)
+                .order(java.nio.ByteOrder.nativeOrder());
+        out.putShort((short) 0xeB9F).put((byte) 1).put((byte) 0).putInt(24) // magic, version, flags, hdr_len
+                .putInt(0).putInt(typesBytes).putInt(typesBytes).putInt(strings.length); // type_off/len, str_off/len
+        int kindInt = 1 << 24;
+        out.putInt(1).putInt(kindInt).putInt(4).putInt(1 << 24 | 32);
+        out.putInt(5).putInt(kindInt).putInt(valueSize).putInt(8 * valueSize);
+        out.put(strings);
+        return out.array();
+    }
+
+    private static int loadBtf(byte[] blob) throws BpfException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment data = arena.allocateFrom(JAVA_BYTE, blob);
+            MemorySegment attr = arena.allocate(BpfSyscall.ATTR_SIZE, 8);
+            attr.set(JAVA_LONG, 0, data.address()); // btf@0, btf_size@16
+            attr.set(JAVA_INT, 16, blob.length);
+            return BpfSyscall.call("BPF_BTF_LOAD", BpfSyscall.BTF_LOAD, attr);
+        } catch (SyscallException e) {
+            throw new BpfException("cannot load the BTF of a map", e, null);
+        }
+    }
+
     /**
      * The map behind {@code fd}, a descriptor another process handed this one (inherited across
      * exec), described by the caller, who knows what it was created as; this map owns {@code fd}
@@ -92,6 +158,11 @@ public final class BpfMap implements AutoCloseable {
                 if (maxEntries < pageSize || Integer.bitCount(maxEntries) != 1) {
                     throw new IllegalArgumentException("a ring buffer's size must be a power of two multiple of the page size ("
                             + pageSize + " bytes), e.g. " + ringSizeFor(maxEntries, pageSize) + ", not " + maxEntries);
+                }
+            }
+            case TASK_STORAGE -> {
+                if (keySize != 4 || maxEntries != 0) {
+                    throw new IllegalArgumentException("task storage is keyed by a pidfd (4 bytes) and has no size of its own");
                 }
             }
             case ARRAY, HASH -> {

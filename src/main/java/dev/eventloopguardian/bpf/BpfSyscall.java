@@ -18,6 +18,8 @@ final class BpfSyscall {
     static final int PROG_GET_FD_BY_ID = 13;
     static final int MAP_GET_FD_BY_ID = 14;
     static final int OBJ_GET_INFO_BY_FD = 15;
+    static final int RAW_TRACEPOINT_OPEN = 17;
+    static final int BTF_LOAD = 18;
 
     private BpfSyscall() {
     }

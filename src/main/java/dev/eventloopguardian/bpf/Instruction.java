@@ -75,6 +75,9 @@ public record Instruction(int code, int dst, int src, short off, int imm) {
                     if (src == PSEUDO_MAP_FD) {
                         return d + " = map[fd:" + imm + "]";
                     }
+                    if (src == PSEUDO_MAP_VALUE) {
+                        return d + " = map[fd:" + imm + "][0]+" + high;
+                    }
                     return d + " = 0x" + Long.toHexString(high << 32 | (imm & 0xffff_ffffL)) + " ll";
                 }
                 return String.format("(%02x) legacy packet load", code);

@@ -33,6 +33,25 @@ public final class LoadedProgram implements AutoCloseable {
      * growing log buffer, so the exception carries the verifier's explanation.
      */
     public static LoadedProgram load(ProgramType type, String name, Program program) throws BpfException {
+        return load(type, name, program, 0, 0);
+    }
+
+    /** {@code enum bpf_attach_type}: a tracing program on a BTF-typed raw tracepoint. */
+    public static final int TRACE_RAW_TP = 23;
+
+    /**
+     * Loads a {@link ProgramType#TRACING} program for the vmlinux BTF type {@code attachBtfId}
+     * (for a raw tracepoint, the id of its {@code btf_trace_NAME} typedef), with
+     * {@code expectedAttachType} such as {@link #TRACE_RAW_TP}: the verifier types the context
+     * from it. Attach it with {@link #attachRawTracepoint}.
+     */
+    public static LoadedProgram loadTracing(String name, Program program, int expectedAttachType, int attachBtfId)
+            throws BpfException {
+        return load(ProgramType.TRACING, name, program, expectedAttachType, attachBtfId);
+    }
+
+    private static LoadedProgram load(ProgramType type, String name, Program program, int expectedAttachType,
+                                      int attachBtfId) throws BpfException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(BpfSyscall.ATTR_SIZE, 8);
             MemorySegment insns = arena.allocate(program.size() * (long) Instruction.BYTES, 8);
@@ -43,6 +62,9 @@ public final class LoadedProgram implements AutoCloseable {
             attr.set(JAVA_LONG, 16, arena.allocateFrom("GPL").address());
             byte[] nameBytes = name.getBytes(StandardCharsets.US_ASCII);
             MemorySegment.copy(nameBytes, 0, attr, JAVA_BYTE, 48, Math.min(nameBytes.length, 15));
+            // expected_attach_type@68, attach_btf_id@108 (0 for vmlinux: attach_btf_obj_fd@112 stays 0).
+            attr.set(JAVA_INT, 68, expectedAttachType);
+            attr.set(JAVA_INT, 108, attachBtfId);
             SyscallException first;
             try {
                 return new LoadedProgram(loadRetryingEagain(attr));
@@ -85,6 +107,21 @@ public final class LoadedProgram implements AutoCloseable {
                     throw e;
                 }
             }
+        }
+    }
+
+    /**
+     * Attaches this {@link ProgramType#TRACING} program, loaded for a raw tracepoint, with
+     * {@code BPF_RAW_TRACEPOINT_OPEN} (the name stays NULL: the program's BTF id names the
+     * tracepoint). Returns the link's descriptor: the program runs until it is closed.
+     */
+    public int attachRawTracepoint() throws BpfException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment attr = arena.allocate(BpfSyscall.ATTR_SIZE, 8);
+            attr.set(JAVA_INT, 8, fd); // raw_tracepoint.name@0 = NULL, prog_fd@8
+            return BpfSyscall.call("BPF_RAW_TRACEPOINT_OPEN", BpfSyscall.RAW_TRACEPOINT_OPEN, attr);
+        } catch (SyscallException e) {
+            throw new BpfException("cannot attach the program to its tracepoint", e, null);
         }
     }
 

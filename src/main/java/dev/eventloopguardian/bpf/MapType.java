@@ -10,7 +10,12 @@ public enum MapType {
      * A multi-producer, single-consumer queue of variable-size records from programs to user
      * space; {@code max_entries} is its size in bytes. Read it with {@link RingBuffer}.
      */
-    RINGBUF(27);
+    RINGBUF(27),
+    /**
+     * A value per task, held by the task and freed with it; programs reach it from a task
+     * pointer, user space by a pidfd. Needs BTF for its key and value ({@link BpfMap#createTaskStorage}).
+     */
+    TASK_STORAGE(29);
 
     final int id;
 

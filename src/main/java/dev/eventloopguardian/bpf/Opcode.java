@@ -27,6 +27,12 @@ final class Opcode {
 
     /** {@code src_reg} of a two-slot ld_imm64 whose immediate is a map file descriptor. */
     static final int PSEUDO_MAP_FD = 1;
+    /**
+     * {@code src_reg} of a two-slot ld_imm64 whose first immediate is a map file descriptor and
+     * second an offset into the map's value: the verifier turns it into the value's address, so
+     * reading an array's one element costs no lookup at run time ({@code BPF_PSEUDO_MAP_VALUE}).
+     */
+    static final int PSEUDO_MAP_VALUE = 2;
 
     private Opcode() {
     }

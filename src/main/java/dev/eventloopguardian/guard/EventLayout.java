@@ -29,7 +29,7 @@ package dev.eventloopguardian.guard;
  *  16 u64 off_cpu     nanoseconds off the CPU from the sleep's start until the thread ran again
  * </pre>
  *
- * <p>In between, the sleep waits in a hash map from the tid to {@code {u64 time; u64 runtime}},
+ * <p>In between, the sleep waits in the thread's task storage as {@code {u64 time; u64 runtime}},
  * the thread's {@code se.sum_exec_runtime} when it went to sleep.
  */
 final class EventLayout {
@@ -65,7 +65,6 @@ final class EventLayout {
     static final int DROPPED_ENDS = 1;
     static final int DROP_COUNTERS = 2;
 
-    static final int ASLEEP_KEY_BYTES = 4;
     static final int ASLEEP_TIME = 0;
     static final int ASLEEP_RUNTIME = 8;
     static final int ASLEEP_VALUE_BYTES = 16;

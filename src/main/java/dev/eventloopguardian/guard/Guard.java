@@ -16,8 +16,6 @@ import dev.eventloopguardian.sys.Arch;
 import dev.eventloopguardian.sys.Linux;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -43,18 +41,18 @@ public final class Guard implements AutoCloseable {
     private final ReportMaps maps;
     private final Optional<JavaThreads> javaThreads;
 
-    /** Threads whose reported sleep can be timed at once; past that, a sleep's length is not measured. */
-    static final int ASLEEP_THREADS = 4096;
 
-    /** The maps of a reporting guard. */
+    /**
+     * The maps of a reporting guard: the ring buffer, the drop counters, and the task storage that
+     * holds a thread's open reported sleep until its next switch-out (freed with the thread).
+     */
     private record ReportMaps(BpfMap events, BpfMap drops, BpfMap asleep) implements AutoCloseable {
         static ReportMaps create() throws BpfException {
             BpfMap events = BpfMap.create(MapType.RINGBUF, "evloop_events", 0, 0, RING_BUFFER_BYTES);
             BpfMap drops = null;
             try {
                 drops = BpfMap.create(MapType.ARRAY, "evloop_drops", 4, 8, EventLayout.DROP_COUNTERS);
-                return new ReportMaps(events, drops, BpfMap.create(MapType.HASH, "evloop_asleep",
-                        EventLayout.ASLEEP_KEY_BYTES, EventLayout.ASLEEP_VALUE_BYTES, ASLEEP_THREADS));
+                return new ReportMaps(events, drops, BpfMap.createTaskStorage("evloop_asleep", EventLayout.ASLEEP_VALUE_BYTES));
             } catch (BpfException | RuntimeException e) {
                 events.close();
                 if (drops != null) {
@@ -155,7 +153,7 @@ public final class Guard implements AutoCloseable {
             javaThreads = policy.javaWaits().isEmpty() ? Optional.empty() : Optional.of(JavaThreads.create());
             int javaThreadsFd = javaThreads.map(JavaThreads::fd).orElse(-1);
             program = GuardProgram.generate(policy, SyscallTable.of(Arch.current()), layout, maps == null
-                    ? new ProgramMaps(-1, -1, -1, javaThreadsFd) : maps.fds(javaThreads));
+                    ? ProgramMaps.javaThreadsOnly(javaThreadsFd) : maps.fds(javaThreads));
             loaded = LoadedProgram.load(ProgramType.PERF_EVENT, PROGRAM_NAME, program);
             guard = new Guard(program, loaded, maps, javaThreads);
             return guard;
@@ -199,17 +197,12 @@ public final class Guard implements AutoCloseable {
     }
 
     /**
-     * Stops waiting for the end of {@code tid}'s reported sleep: for a thread that exited (its
-     * last switch-out is not seen), so that the slot is free and a new thread given the same
-     * tid is not taken for it.
+     * Stops waiting for the end of {@code tid}'s reported sleep, for a thread that exited with it
+     * open. Nothing to do: the open sleep is kept in the thread's task storage, which the kernel
+     * frees with the thread, so no slot stays taken and a thread given the tid later starts with none.
      */
     public void forgetSleep(int tid) throws GuardException {
-        try {
-            reporting().asleep().delete(ByteBuffer.allocate(EventLayout.ASLEEP_KEY_BYTES).order(ByteOrder.nativeOrder())
-                    .putInt(tid).array());
-        } catch (BpfException e) {
-            throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
-        }
+        reporting();
     }
 
     /**

@@ -28,9 +28,10 @@ import java.util.SortedSet;
  * </pre>
  *
  * <p>A reporting program writes an event instead of (or before) the signal, and notes the sleep
- * in a hash by tid. Its first step, at every switch-out, is to end the thread's previous
+ * in the thread's task storage. Its first step, at every switch-out, is to end the thread's previous
  * reported sleep if there is one: the thread has been switched back in since, so the sleep's
- * length is now known. That lookup is the one cost report mode adds to every switch-out.
+ * length is now known. The open sleep is kept in the thread's own task storage: for a thread
+ * with none, a healthy loop's, that first step is one helper call that finds it empty.
  */
 public final class GuardProgram {
     /** {@code include/linux/sched.h}: the state bits of a task that is going to sleep. */
@@ -58,10 +59,9 @@ public final class GuardProgram {
     private static final String AWAKE = "awake";
     private static final String FORGET_SLEEP = "forget_sleep";
     private static final String END_DROPPED = "end_dropped";
-    /** {@code BPF_ANY}: a map update creates or replaces. */
-    private static final int UPDATE_ANY = 0;
-    /** Stack slots: the tid key (a u64 pid_tgid, whose low half is the tid) and the asleep value. */
-    private static final int KEY_SLOT = -24;
+    /** {@code BPF_LOCAL_STORAGE_GET_F_CREATE}: bpf_task_storage_get creates the task's value when it has none. */
+    private static final int STORAGE_CREATE = 1;
+    /** Stack slot of the asleep value, {@code {since, runtime}}, copied from the record before it is submitted. */
     private static final int ASLEEP_SLOT = -40;
     /**
      * Stack slots of the Java-wait check: the tid key, the HotSpot state read from the thread, the
@@ -74,13 +74,46 @@ public final class GuardProgram {
     /** {@code BPF_F_USER_STACK}: bpf_get_stack walks the user stack instead of the kernel's. */
     private static final int USER_STACK = 1 << 8;
 
+    /**
+     * The context of a program on the {@code sched_switch} tracepoint, as BTF describes
+     * {@code btf_trace_sched_switch} on Linux 6.18: {@code u64 args[] = {bool preempt, struct
+     * task_struct *prev, struct task_struct *next, unsigned int prev_state}} (the typedef's first
+     * parameter, {@code void *__data}, is not passed).
+     */
+    static final int SWITCH_PREV = 8;
+    static final int SWITCH_PREV_STATE = 24;
+
     private final Assembler asm = new Assembler();
     private final KernelLayout layout;
     private final ProgramMaps maps;
+    /** The task storage map that marks guarded threads, for a program on sched_switch; -1 for a perf event's. */
+    private final int guardedThreadsFd;
 
     private GuardProgram(KernelLayout layout, ProgramMaps maps) {
+        this(layout, maps, -1);
+    }
+
+    private GuardProgram(KernelLayout layout, ProgramMaps maps, int guardedThreadsFd) {
         this.layout = layout;
         this.maps = maps;
+        this.guardedThreadsFd = guardedThreadsFd;
+    }
+
+    /**
+     * The program for {@code policy} as a tracing program on the {@code sched_switch} tracepoint
+     * ({@link SchedSwitchGuard}), which runs at every context switch on the machine: it goes on
+     * only for a thread that is going to sleep and has a value in the task storage map
+     * {@code guardedThreadsFd}, then decides as the perf event's program does. At sched_switch
+     * the current task is still {@code prev} (trace_sched_switch() comes before context_switch()
+     * in __schedule()), so the signal, sent to the current thread, lands on the sleeping thread.
+     * Only for a policy that signals: no report, no Java-level waits.
+     */
+    public static Program generateForSchedSwitch(Policy policy, SyscallTable table, KernelLayout layout, int guardedThreadsFd)
+            throws UnknownSyscallException {
+        if (policy.report() || policy.javaWaits().isPresent()) {
+            throw new IllegalArgumentException("the sched_switch guard only signals: no --report, no Java-level waits");
+        }
+        return new GuardProgram(layout, ProgramMaps.PLACEHOLDER, guardedThreadsFd).emit(policy, table);
     }
 
     /**
@@ -141,16 +174,20 @@ public final class GuardProgram {
         if (timesSleeps) {
             emitSleepEnd();
         }
-        asm.call(Helper.GET_CURRENT_TASK_BTF)
-                .load(state.size(), Reg.R1, Reg.R0, state.offset()).comment(state.expression());
-        if (report) {
-            asm.mov(Reg.R8, Reg.R1).comment("the state, for the report");
+        String counted = policy.includeUninterruptible() ? "TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE" : "TASK_INTERRUPTIBLE";
+        if (guardedThreadsFd >= 0) {
+            emitSchedSwitchPrologue(countedStates, counted);
+        } else {
+            asm.call(Helper.GET_CURRENT_TASK_BTF)
+                    .load(state.size(), Reg.R1, Reg.R0, state.offset()).comment(state.expression());
+            if (report) {
+                asm.mov(Reg.R8, Reg.R1).comment("the state, for the report");
+            }
+            asm.alu32(AluOp.AND, Reg.R1, countedStates).comment(counted)
+                    .jump32(JumpOp.JEQ, Reg.R1, 0, OUT).comment("preempted or yielding, not going to sleep")
+                    .mov(Reg.R1, Reg.R0)
+                    .call(Helper.TASK_PT_REGS).comment("r0 = user registers, kept until the end");
         }
-        asm.alu32(AluOp.AND, Reg.R1, countedStates).comment(policy.includeUninterruptible()
-                        ? "TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE" : "TASK_INTERRUPTIBLE")
-                .jump32(JumpOp.JEQ, Reg.R1, 0, OUT).comment("preempted or yielding, not going to sleep")
-                .mov(Reg.R1, Reg.R0)
-                .call(Helper.TASK_PT_REGS).comment("r0 = user registers, kept until the end");
         if (report) {
             asm.mov(Reg.R7, Reg.R0).comment("the user registers, kept across the report's calls");
         }
@@ -184,6 +221,27 @@ public final class GuardProgram {
             emitJavaWaitCheck(policy.javaWaits().orElseThrow());
         }
         return asm.assemble();
+    }
+
+    /**
+     * A sched_switch program's way to the same point as a perf event's: the state from the
+     * tracepoint's {@code prev_state}, then the mark, then the user registers. The cheap test
+     * first: most switches on a machine are preemptions or of threads nobody guards, and each
+     * runs this program.
+     */
+    private void emitSchedSwitchPrologue(int countedStates, String counted) {
+        asm.load(Size.DW, Reg.R2, Reg.R1, SWITCH_PREV_STATE).comment("prev_state")
+                .alu32(AluOp.AND, Reg.R2, countedStates).comment(counted)
+                .jump32(JumpOp.JEQ, Reg.R2, 0, OUT).comment("preempted or yielding, not going to sleep")
+                .load(Size.DW, Reg.R7, Reg.R1, SWITCH_PREV).comment("prev: the thread going to sleep, still current")
+                .loadMapFd(Reg.R1, guardedThreadsFd).comment("guarded threads: task storage")
+                .mov(Reg.R2, Reg.R7)
+                .mov(Reg.R3, 0)
+                .mov(Reg.R4, 0)
+                .call(Helper.TASK_STORAGE_GET).comment("prev's mark, without creating one")
+                .jump(JumpOp.JEQ, Reg.R0, 0, OUT).comment("not a guarded thread")
+                .mov(Reg.R1, Reg.R7)
+                .call(Helper.TASK_PT_REGS).comment("r0 = user registers, kept until the end");
     }
 
     private static OptionalInt resolve(String name, Policy policy, SyscallTable table) throws UnknownSyscallException {
@@ -298,21 +356,22 @@ public final class GuardProgram {
         taskField(layout.execId(), EventLayout.EXEC_ID, "no exec count in this kernel");
         layout.runtime().ifPresent(runtime -> asm.load(Size.DW, Reg.R1, Reg.R6, EventLayout.TIME)
                 .store(Size.DW, Reg.R10, ASLEEP_SLOT + EventLayout.ASLEEP_TIME, Reg.R1).comment("asleep since")
-                .load(Size.DW, Reg.R1, Reg.R6, EventLayout.PID_TGID)
-                .store(Size.DW, Reg.R10, KEY_SLOT, Reg.R1)
                 .load(runtime.size(), Reg.R1, Reg.R7, runtime.offset()).comment(runtime.expression())
                 .store(Size.DW, Reg.R10, ASLEEP_SLOT + EventLayout.ASLEEP_RUNTIME, Reg.R1));
         asm.mov(Reg.R1, Reg.R6)
                 .mov(Reg.R2, 0)
                 .call(Helper.RINGBUF_SUBMIT);
         if (layout.runtime().isPresent()) {
-            asm.loadMapFd(Reg.R1, maps.asleepFd()).comment("asleep[tid] = {since, runtime}: ended at the next switch-out")
-                    .mov(Reg.R2, Reg.R10)
-                    .alu(AluOp.ADD, Reg.R2, KEY_SLOT)
-                    .mov(Reg.R3, Reg.R10)
-                    .alu(AluOp.ADD, Reg.R3, ASLEEP_SLOT)
-                    .mov(Reg.R4, UPDATE_ANY)
-                    .call(Helper.MAP_UPDATE_ELEM).comment("fails only when full: that sleep's length is lost");
+            asm.loadMapFd(Reg.R1, maps.asleepFd()).comment("asleep: task storage, {since, runtime} while a reported sleep is open")
+                    .mov(Reg.R2, Reg.R7)
+                    .mov(Reg.R3, 0)
+                    .mov(Reg.R4, STORAGE_CREATE)
+                    .call(Helper.TASK_STORAGE_GET).comment("this thread's, created")
+                    .jump(JumpOp.JEQ, Reg.R0, 0, SIGNAL).comment("no memory for it: that sleep's length is lost")
+                    .load(Size.DW, Reg.R1, Reg.R10, ASLEEP_SLOT + EventLayout.ASLEEP_TIME)
+                    .store(Size.DW, Reg.R0, EventLayout.ASLEEP_TIME, Reg.R1).comment("asleep since")
+                    .load(Size.DW, Reg.R1, Reg.R10, ASLEEP_SLOT + EventLayout.ASLEEP_RUNTIME)
+                    .store(Size.DW, Reg.R0, EventLayout.ASLEEP_RUNTIME, Reg.R1).comment("its runtime then: ended at the next switch-out");
         }
     }
 
@@ -322,13 +381,25 @@ public final class GuardProgram {
      * needs them. A thread that has not run since its reported sleep began is at that same
      * switch-out, seen by a second event on it (attach opens one on a thread that may also have
      * inherited one): that run stops here, so the sleep is reported once.
+     *
+     * <p>The open sleep is kept in the thread's own task storage, which the kernel frees with the
+     * task: a thread that exits with its sleep open (its last switch-out comes after
+     * perf_event_exit_task(), so this program never sees it) leaves nothing behind, and a thread
+     * given its tid later starts with none. Looking at it is one helper call that, for a thread
+     * without storage, reads {@code task->bpf_storage} and finds it empty: a healthy loop's
+     * switch-outs pay that and no hash lookup. (A counter of open sleeps, read from an array
+     * without a call, measured no cheaper on bench program-cost and kept every thread on the slow
+     * path while any one thread's reported sleep was open.)
      */
     private void emitSleepEnd() {
         KernelLayout.Field runtime = layout.runtime().orElseThrow();
-        asm.call(Helper.GET_CURRENT_PID_TGID)
-                .store(Size.DW, Reg.R10, KEY_SLOT, Reg.R0).comment("the key: the tid, in the low half");
-        lookUp(maps.asleepFd(), KEY_SLOT, "threads in a reported sleep")
-                .jump(JumpOp.JEQ, Reg.R0, 0, AWAKE).comment("no reported sleep to end")
+        asm.call(Helper.GET_CURRENT_TASK_BTF)
+                .mov(Reg.R2, Reg.R0)
+                .loadMapFd(Reg.R1, maps.asleepFd()).comment("asleep: task storage")
+                .mov(Reg.R3, 0)
+                .mov(Reg.R4, 0)
+                .call(Helper.TASK_STORAGE_GET).comment("this thread's open reported sleep, not created")
+                .jump(JumpOp.JEQ, Reg.R0, 0, AWAKE).comment("none to end")
                 .mov(Reg.R7, Reg.R0)
                 .call(Helper.GET_CURRENT_TASK_BTF)
                 .load(runtime.size(), Reg.R6, Reg.R0, runtime.offset()).comment(runtime.expression())
@@ -345,19 +416,20 @@ public final class GuardProgram {
                 .mov(Reg.R3, 0)
                 .call(Helper.RINGBUF_RESERVE)
                 .jump(JumpOp.JEQ, Reg.R0, 0, END_DROPPED).comment("ring buffer full")
+                .mov(Reg.R6, Reg.R0).comment("the record")
                 .load(Size.DW, Reg.R1, Reg.R7, EventLayout.ASLEEP_TIME)
-                .store(Size.DW, Reg.R0, EventLayout.END_TIME, Reg.R1).comment("the sleep's start")
-                .load(Size.DW, Reg.R1, Reg.R10, KEY_SLOT)
-                .store(Size.DW, Reg.R0, EventLayout.END_PID_TGID, Reg.R1).comment("tid, pid")
-                .store(Size.DW, Reg.R0, EventLayout.END_OFF_CPU, Reg.R8).comment("off the CPU")
-                .mov(Reg.R1, Reg.R0)
+                .store(Size.DW, Reg.R6, EventLayout.END_TIME, Reg.R1).comment("the sleep's start")
+                .store(Size.DW, Reg.R6, EventLayout.END_OFF_CPU, Reg.R8).comment("off the CPU")
+                .call(Helper.GET_CURRENT_PID_TGID)
+                .store(Size.DW, Reg.R6, EventLayout.END_PID_TGID, Reg.R0).comment("tid, pid")
+                .mov(Reg.R1, Reg.R6)
                 .mov(Reg.R2, 0)
                 .call(Helper.RINGBUF_SUBMIT)
                 .label(FORGET_SLEEP)
+                .call(Helper.GET_CURRENT_TASK_BTF)
+                .mov(Reg.R2, Reg.R0)
                 .loadMapFd(Reg.R1, maps.asleepFd())
-                .mov(Reg.R2, Reg.R10)
-                .alu(AluOp.ADD, Reg.R2, KEY_SLOT)
-                .call(Helper.MAP_DELETE_ELEM).comment("the sleep has ended")
+                .call(Helper.TASK_STORAGE_DELETE).comment("the sleep has ended")
                 .label(AWAKE);
     }
 

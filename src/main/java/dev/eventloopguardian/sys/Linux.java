@@ -90,6 +90,14 @@ public final class Linux {
         return syscall(nr, 0, 0, 0, 0, 0, 0);
     }
 
+    /** {@code PIDFD_THREAD} (O_EXCL): a pidfd for one thread, not its thread group (Linux 6.9+). */
+    public static final int PIDFD_THREAD = 0x80;
+
+    /** {@code pidfd_open(pid, flags)}: a descriptor for the task, close-on-exec. */
+    public static int pidfdOpen(int pid, int flags) {
+        return (int) syscall(Nr.PIDFD_OPEN, pid, flags, 0);
+    }
+
     /** {@code bpf(cmd, attr, sizeof attr)}. */
     public static int bpf(int command, MemorySegment attr) {
         return (int) syscall(Nr.BPF, command, attr.address(), attr.byteSize());

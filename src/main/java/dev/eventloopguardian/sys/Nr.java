@@ -36,6 +36,7 @@ enum Nr {
     PROCESS_VM_READV(310, 270),
     PERF_EVENT_OPEN(298, 241),
     BPF(321, 280),
+    PIDFD_OPEN(434, 434),
     CLOSE_RANGE(436, 436);
 
     private final int x86;

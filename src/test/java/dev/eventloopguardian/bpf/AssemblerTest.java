@@ -35,6 +35,10 @@ class AssemblerTest {
         Program map = new Assembler().loadMapFd(Reg.R1, 5).assemble();
         assertThat(hex(map)).isEqualTo("1811000005000000" + "0000000000000000");
         assertThat(map.listing()).contains("r1 = map[fd:5]");
+        // BPF_PSEUDO_MAP_VALUE (2): the fd in the first slot, the offset into the value in the second.
+        Program value = new Assembler().loadMapValue(Reg.R1, 5, 8).assemble();
+        assertThat(hex(value)).isEqualTo("1821000005000000" + "0000000008000000");
+        assertThat(value.listing()).contains("r1 = map[fd:5][0]+8");
     }
 
     @Test

@@ -1,7 +1,9 @@
 package dev.eventloopguardian.bpf;
 
+import dev.eventloopguardian.btf.Btf;
 import org.junit.jupiter.api.Test;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -52,5 +54,13 @@ class BpfMapValidationTest {
         assertThatThrownBy(() -> validate(MapType.ARRAY, "sixteen_chars_xx", 4, 8, 1))
                 .hasMessageContaining("at most 15 characters");
         assertThatThrownBy(() -> validate(MapType.ARRAY, "no-dash", 4, 8, 1)).hasMessageContaining("'no-dash'");
+    }
+
+    /** The BTF a task storage map is created with: two integer types our own BTF reader reads back. */
+    @Test
+    void taskStorageBtfDescribesAnIntKeyAndTheValue() throws Exception {
+        Btf btf = Btf.parse(BpfMap.integerTypes(8));
+        assertThat(btf.typeId("INT", "int")).hasValue(1);
+        assertThat(btf.typeId("INT", "value")).hasValue(2);
     }
 }

@@ -20,6 +20,12 @@ final class BpfSimulator {
     private static final long STACK = 0x3000_0000L;
     /** Where a map lookup's value lives: one value, the Java thread's entry. */
     private static final long MAP_VALUE = 0x4000_0000L;
+    /** A reporting guard's maps: the thread's asleep task storage, the record being written, the drop counters. */
+    private static final long ASLEEP_VALUE = 0x6000_0000L;
+    private static final long RECORD = 0x7000_0000L;
+    private static final long DROPS = 0x8000_0000L;
+    /** A sched_switch program's context: u64 args {preempt, prev, next, prev_state}. */
+    private static final long CTX = 0x9000_0000L;
     private static final int STACK_BYTES = 512;
 
     private final ByteBuffer task = ByteBuffer.allocate(8192).order(ByteOrder.LITTLE_ENDIAN);
@@ -33,6 +39,62 @@ final class BpfSimulator {
     private long userAddress;
     private Integer userValue;
     private int instructionsRun;
+    private final ByteBuffer ctx = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
+    private int guardedThreadsFd = Integer.MIN_VALUE;
+    private boolean marked;
+    private final List<Integer> helpersCalled = new java.util.ArrayList<>();
+    private ProgramMaps fds = ProgramMaps.PLACEHOLDER;
+    private ReportMaps report;
+    private int recordBytes;
+    private final ByteBuffer record = ByteBuffer.allocate(EventLayout.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * What a reporting guard's maps hold, kept across runs: each thread's asleep task storage (by
+     * tid), the records submitted to the ring buffer and the drop counters; and the clock.
+     */
+    static final class ReportMaps {
+        final ByteBuffer drops = ByteBuffer.allocate(8 * EventLayout.DROP_COUNTERS).order(ByteOrder.LITTLE_ENDIAN);
+        final java.util.Map<Integer, ByteBuffer> asleep = new java.util.HashMap<>();
+        final List<ByteBuffer> records = new java.util.ArrayList<>();
+        long clock = 1_000_000_000L;
+        boolean ringFull;
+        /** Task storage cannot be created: the kernel is out of memory for it. */
+        boolean storageFull;
+
+        long drops(int counter) {
+            return drops.getLong(8 * counter);
+        }
+    }
+
+    /** The program's maps are {@code fds}, holding what {@code maps} holds. */
+    BpfSimulator reporting(ProgramMaps fds, ReportMaps maps) {
+        this.fds = fds;
+        this.report = maps;
+        return this;
+    }
+
+    /**
+     * Runs as a program on sched_switch would: the context holds the switched-out task as
+     * {@code prev} and its state as {@code prev_state}; the thread is {@code marked} in the task
+     * storage map {@code mapFd}, or not.
+     */
+    BpfSimulator schedSwitch(int mapFd, boolean marked, int state) {
+        guardedThreadsFd = mapFd;
+        this.marked = marked;
+        ctx.putLong(0, 0).putLong(8, TASK).putLong(16, 0x1000_8000L).putLong(24, state);
+        return this;
+    }
+
+    /** The thread's {@code se.sum_exec_runtime}: how long it has run. */
+    BpfSimulator runtime(KernelLayout layout, long nanos) {
+        put(task, layout.runtime().orElseThrow(), nanos);
+        return this;
+    }
+
+    /** The helpers the program called, in order. */
+    List<Integer> helpersCalled() {
+        return helpersCalled;
+    }
 
     /** The thread's name, as bpf_get_current_comm returns it (NUL-padded, at most 15 characters). */
     BpfSimulator thread(String name) {
@@ -64,6 +126,12 @@ final class BpfSimulator {
         return this;
     }
 
+    /** Another thread than the default one, for the maps kept per thread. */
+    BpfSimulator tid(int tid) {
+        this.tid = tid;
+        return this;
+    }
+
     /** The switched-out thread: its {@code __state}, syscall number and first argument. */
     BpfSimulator(KernelLayout layout, int state, long syscallNumber, long firstArgument) {
         put(task, layout.taskState(), state);
@@ -89,6 +157,7 @@ final class BpfSimulator {
         List<Instruction> code = program.instructions();
         long[] r = new long[11];
         r[10] = STACK + STACK_BYTES;
+        r[1] = CTX;
         OptionalInt signal = OptionalInt.empty();
         for (int pc = 0; ; pc++) {
             if (++instructionsRun > 4096) {
@@ -104,13 +173,24 @@ final class BpfSimulator {
                         case 0xb0 -> operand;
                         case 0x50 -> r[insn.dst()] & operand;
                         case 0x00 -> r[insn.dst()] + operand;
+                        case 0x10 -> r[insn.dst()] - operand;
                         default -> throw new AssertionError("ALU op not simulated: " + Integer.toHexString(op));
                     };
                     r[insn.dst()] = cls == 0x04 ? value & 0xffff_ffffL : value;
                 }
                 case 0x01 -> r[insn.dst()] = load(r[insn.src()] + insn.off(), op & 0x18);
-                case 0x03 -> storeOnStack(r[insn.dst()] + insn.off(), op & 0x18, r[insn.src()]);
-                case 0x02 -> storeOnStack(r[insn.dst()] + insn.off(), op & 0x18, insn.imm());
+                case 0x03 -> {
+                    long address = r[insn.dst()] + insn.off();
+                    if ((op & 0xe0) == 0xc0) { // atomic
+                        if (insn.imm() != 0x00) {
+                            throw new AssertionError("atomic op not simulated: " + insn.imm());
+                        }
+                        store(address, op & 0x18, load(address, op & 0x18) + r[insn.src()], true);
+                    } else {
+                        store(address, op & 0x18, r[insn.src()], false);
+                    }
+                }
+                case 0x02 -> store(r[insn.dst()] + insn.off(), op & 0x18, insn.imm(), false);
                 case 0x00 -> { // the two-slot 64-bit immediate load
                     r[insn.dst()] = (insn.imm() & 0xffff_ffffL) | ((long) code.get(pc + 1).imm() << 32);
                     pc++;
@@ -136,7 +216,19 @@ final class BpfSimulator {
 
     private OptionalInt call(int helper, long[] r, OptionalInt signal) {
         OptionalInt sent = signal;
-        if (helper == Helper.GET_CURRENT_TASK_BTF.id()) {
+        helpersCalled.add(helper);
+        if (report != null && callReport(helper, r)) {
+            for (int i = 1; i <= 5; i++) {
+                r[i] = 0xdead_beefL;
+            }
+            return sent;
+        }
+        if (helper == Helper.TASK_STORAGE_GET.id()) {
+            if (r[1] != guardedThreadsFd || r[2] != TASK || r[3] != 0 || r[4] != 0) {
+                throw new AssertionError("bpf_task_storage_get wants the guarded threads' map and prev, and creates nothing");
+            }
+            r[0] = marked ? MAP_VALUE : 0;
+        } else if (helper == Helper.GET_CURRENT_TASK_BTF.id()) {
             r[0] = TASK;
         } else if (helper == Helper.TASK_PT_REGS.id()) {
             if (r[1] != TASK) {
@@ -144,10 +236,11 @@ final class BpfSimulator {
             }
             r[0] = REGS;
         } else if (helper == Helper.GET_CURRENT_COMM.id()) {
-            if (r[2] != 16 || r[1] < STACK || r[1] + 16 > STACK + STACK_BYTES) {
-                throw new AssertionError("bpf_get_current_comm wants 16 bytes of stack");
+            boolean inRecord = r[1] >= RECORD && r[1] + 16 <= RECORD + EventLayout.SIZE;
+            if (r[2] != 16 || !inRecord && (r[1] < STACK || r[1] + 16 > STACK + STACK_BYTES)) {
+                throw new AssertionError("bpf_get_current_comm wants 16 bytes of stack or of the record");
             }
-            stack.put((int) (r[1] - STACK), comm);
+            (inRecord ? record : stack).put((int) (r[1] - (inRecord ? RECORD : STACK)), comm);
             r[0] = 0;
         } else if (helper == Helper.GET_CURRENT_PID_TGID.id()) {
             r[0] = (long) 4000 << 32 | tid;
@@ -181,9 +274,77 @@ final class BpfSimulator {
         return sent;
     }
 
+    /** The report's helpers: true when {@code helper} was one of them, on one of its maps. */
+    private boolean callReport(int helper, long[] r) {
+        if (helper == Helper.TASK_STORAGE_GET.id() && r[1] == fds.asleepFd()) {
+            if (r[2] != TASK || r[3] != 0 || (r[4] & ~1L) != 0) {
+                throw new AssertionError("bpf_task_storage_get wants this thread's task, no initial value, and at most F_CREATE");
+            }
+            if (!report.asleep.containsKey(tid) && r[4] == 1 && !report.storageFull) {
+                report.asleep.put(tid, ByteBuffer.allocate(EventLayout.ASLEEP_VALUE_BYTES).order(ByteOrder.LITTLE_ENDIAN));
+            }
+            r[0] = report.asleep.containsKey(tid) ? ASLEEP_VALUE : 0;
+        } else if (helper == Helper.TASK_STORAGE_DELETE.id() && r[1] == fds.asleepFd()) {
+            if (r[2] != TASK) {
+                throw new AssertionError("bpf_task_storage_delete wants this thread's task");
+            }
+            r[0] = report.asleep.remove(tid) == null ? -2 : 0;
+        } else if (helper == Helper.MAP_LOOKUP_ELEM.id() && r[1] == fds.dropCounterFd()) {
+            r[0] = DROPS + 8 * load(r[2], 0x00);
+        } else if (helper == Helper.RINGBUF_RESERVE.id()) {
+            if (r[1] != fds.ringBufferFd() || r[3] != 0) {
+                throw new AssertionError("a reserve in an unknown ring buffer: " + r[1]);
+            }
+            recordBytes = (int) r[2];
+            record.clear();
+            java.util.Arrays.fill(record.array(), (byte) 0);
+            r[0] = report.ringFull ? 0 : RECORD;
+        } else if (helper == Helper.RINGBUF_SUBMIT.id()) {
+            if (r[1] != RECORD) {
+                throw new AssertionError("submitted something not reserved: " + Long.toHexString(r[1]));
+            }
+            report.records.add(ByteBuffer.wrap(java.util.Arrays.copyOf(record.array(), recordBytes)).order(ByteOrder.LITTLE_ENDIAN));
+        } else if (helper == Helper.KTIME_GET_NS.id()) {
+            r[0] = report.clock;
+        } else if (helper == Helper.GET_STACK.id()) {
+            if (r[2] < RECORD || r[2] + r[3] > RECORD + EventLayout.SIZE) {
+                throw new AssertionError("bpf_get_stack writes outside the record");
+            }
+            r[0] = 0;
+        } else {
+            return false;
+        }
+        return true;
+    }
+
+    private ByteBuffer memoryAt(long base) {
+        if (base == CTX) {
+            return ctx;
+        }
+        if (base == DROPS) {
+            return report.drops;
+        }
+        if (base == RECORD) {
+            return record;
+        }
+        if (base == ASLEEP_VALUE) {
+            return report.asleep.get(tid);
+        }
+        return base == MAP_VALUE ? mapValue : base == STACK ? stack : base == REGS ? regs : task;
+    }
+
+    private static long baseOf(long address) {
+        for (long base : new long[] {CTX, DROPS, RECORD, ASLEEP_VALUE, MAP_VALUE, STACK, REGS}) {
+            if (address >= base) {
+                return base;
+            }
+        }
+        return TASK;
+    }
+
     private long load(long address, int size) {
-        long base = address >= MAP_VALUE ? MAP_VALUE : address >= STACK ? STACK : address >= REGS ? REGS : TASK;
-        ByteBuffer memory = base == MAP_VALUE ? mapValue : base == STACK ? stack : base == REGS ? regs : task;
+        long base = baseOf(address);
+        ByteBuffer memory = memoryAt(base);
         int offset = (int) (address - base);
         return switch (size) {
             case 0x00 -> memory.getInt(offset) & 0xffff_ffffL;
@@ -193,16 +354,25 @@ final class BpfSimulator {
         };
     }
 
-    private void storeOnStack(long address, int size, long value) {
-        if (address < STACK || address >= STACK + STACK_BYTES) {
-            throw new AssertionError("the program stores only on its stack: " + Long.toHexString(address));
+    /**
+     * A store: plain ones on the stack, into the record being written and into the thread's task
+     * storage; counters are changed only by atomic adds, as on the kernel other CPUs add to them too.
+     */
+    private void store(long address, int size, long value, boolean atomic) {
+        long base = baseOf(address);
+        boolean writable = atomic ? base == DROPS
+                : base == STACK && address < STACK + STACK_BYTES || base == RECORD || base == ASLEEP_VALUE;
+        if (!writable) {
+            throw new AssertionError((atomic ? "an atomic add outside the counters: " : "a plain store outside the stack "
+                    + "and the record: ") + Long.toHexString(address));
         }
-        int offset = (int) (address - STACK);
+        ByteBuffer memory = memoryAt(base);
+        int offset = (int) (address - base);
         switch (size) {
-            case 0x00 -> stack.putInt(offset, (int) value);
-            case 0x08 -> stack.putShort(offset, (short) value);
-            case 0x10 -> stack.put(offset, (byte) value);
-            default -> stack.putLong(offset, value);
+            case 0x00 -> memory.putInt(offset, (int) value);
+            case 0x08 -> memory.putShort(offset, (short) value);
+            case 0x10 -> memory.put(offset, (byte) value);
+            default -> memory.putLong(offset, value);
         }
     }
 

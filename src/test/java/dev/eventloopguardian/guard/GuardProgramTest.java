@@ -72,6 +72,37 @@ class GuardProgramTest {
         }
     }
 
+    private static final int GUARDED_THREADS_FD = 21;
+
+    /** The sched_switch program (SchedSwitchGuard): the same decisions for a marked thread, none for others. */
+    @Test
+    void onSchedSwitchAMarkedThreadIsDecidedLikeThePolicyAndOthersAreLeftAtTheFirstCompares() throws Exception {
+        Policy policy = Policy.builder().allow("nanosleep").allowFd("sendto", 7).build();
+        Program program = GuardProgram.generateForSchedSwitch(policy, X86_TABLE, X86, GUARDED_THREADS_FD);
+        for (int state : new int[] {RUNNING, INTERRUPTIBLE, UNINTERRUPTIBLE, KILLABLE}) {
+            for (long nr = -1; nr < 520; nr++) {
+                for (long fd : new long[] {1, 7}) {
+                    OptionalInt sent = new BpfSimulator(X86, 0, nr, fd).schedSwitch(GUARDED_THREADS_FD, true, state).run(program);
+                    assertThat(sent.isPresent()).as("state %#x, syscall %d, fd %d", state, nr, fd)
+                            .isEqualTo(expectSignal(policy, X86_TABLE, state, nr, fd));
+                    BpfSimulator unmarked = new BpfSimulator(X86, 0, nr, fd).schedSwitch(GUARDED_THREADS_FD, false, state);
+                    assertThat(unmarked.run(program)).isEmpty();
+                    assertThat(unmarked.helpersCalled()).doesNotContain(Helper.TASK_PT_REGS.id());
+                }
+            }
+        }
+        int nanosleep = X86_TABLE.number("nanosleep").orElseThrow();
+        BpfSimulator preempted = new BpfSimulator(X86, 0, nanosleep, 0).schedSwitch(GUARDED_THREADS_FD, true, RUNNING);
+        preempted.run(program);
+        assertThat(preempted.helpersCalled()).as("a preemption, the most common switch, calls nothing").isEmpty();
+        assertThat(preempted.instructionsRun()).isEqualTo(5);
+        BpfSimulator other = new BpfSimulator(X86, 0, nanosleep, 0).schedSwitch(GUARDED_THREADS_FD, false, INTERRUPTIBLE);
+        other.run(program);
+        assertThat(other.helpersCalled()).containsExactly(Helper.TASK_STORAGE_GET.id());
+        assertThatThrownBy(() -> GuardProgram.generateForSchedSwitch(Policy.builder().report(true).build(), X86_TABLE, X86,
+                GUARDED_THREADS_FD)).isInstanceOf(IllegalArgumentException.class);
+    }
+
     @Test
     void defaultPolicyDecidesEverySyscallLikeThePolicy() throws Exception {
         assertDecidesLikeThePolicy(Policy.defaults(), X86_TABLE, X86);
@@ -176,7 +207,7 @@ class GuardProgramTest {
 
     private static Program javaAware(Policy.Builder builder) throws Exception {
         return GuardProgram.generate(builder.countJavaWaits(JAVA_WAITS).build(), X86_TABLE, X86,
-                new ProgramMaps(-1, -1, -1, JAVA_THREADS_FD));
+                ProgramMaps.javaThreadsOnly(JAVA_THREADS_FD));
     }
 
     private static boolean counted(Program program, int state, long futexWord) {
