@@ -77,13 +77,16 @@ load_line() {
   echo "Machine load: 1-minute average $load_at_start when this started and $(load_average) when it ended (the benchmarks' own work included); CPU pressure before it started, with nothing of ours running: $pressure_at_start % of the last 10 s."
 }
 
+# no_verdict: on a busy machine, says why there is no verdict against the target and succeeds;
+# on a quiet one it says nothing and fails, and the verdict follows: `no_verdict || ...`.
+no_verdict() {
+  [[ -n $machine_busy ]] || return 1
+  echo "**No verdict:** $machine_busy; run \`bench/run\` again on a quiet machine."
+}
+
 # verdict TEXT...: prints the verdict against a target, or, on a busy machine, why there is none.
 verdict() {
-  if [[ -n $machine_busy ]]; then
-    echo "**No verdict:** $machine_busy; run \`bench/run\` again on a quiet machine."
-  else
-    echo "$@"
-  fi
+  no_verdict || echo "$@"
 }
 
 # per_second LINE: the rate in pingpong's result line (round_trips=N seconds=S per_second=R).

@@ -13,6 +13,8 @@
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../lib.sh"
+# shellcheck source=bench/workloads.sh
+source "$bench_root/workloads.sh"
 cd "$repo_root"
 
 if [[ -n ${BENCH_QUICK:-} ]]; then
@@ -413,6 +415,46 @@ done
 # range MEDIAN LOWEST HIGHEST [UNIT]: "median (lowest–highest)".
 range() { awk -v m="$1" -v l="$2" -v h="$3" -v u="${4:-}" -v f="${5:-%.0f}" 'BEGIN { printf f u " (" f "–" f u ")", m, l, h }'; }
 
+# verdicts_against_targets: the guard's figures against the 1 % target, and the event loops'
+# alone against issue 10's 2 %, each in the light of the unguarded runs' own spread.
+verdicts_against_targets() {
+  read -r _ tl th <<<"${thr_paired[guarded]}"
+  awk -v t="${thr_ratio[guarded]}" -v p="${p99_ratio[guarded]}" -v tw="${thr_worse[guarded]}" -v pw="${p99_worse[guarded]}" \
+    -v ts="$(spread ${rps[unguarded]})" -v ps="$(spread ${p99[unguarded]})" -v tl="$tl" -v th="$th" 'BEGIN {
+    # (mawk takes a bare ">" among printf arguments for a redirection: comparisons stay outside.)
+    tput = 1 - t; lat = p - 1
+    tdir = "lower"; tabs = tput; if (tput < 0) { tdir = "higher"; tabs = -tput }
+    ldir = "higher"; labs = lat; if (lat < 0) { ldir = "lower"; labs = -lat }
+    printf "**Target: within 1 %% overhead.** Guarded, the median throughput is %.1f %% %s and the median p99 %.1f %% %s", tabs * 100, tdir, labs * 100, ldir
+    printf " than unguarded; the guarded run had the lower throughput in %s rounds and the higher p99 in %s. ", tw, pw
+    if (tput <= 0.01 && lat <= 0.01) {
+      printf "Both are within the target"
+      # Say what the runs can resolve: a median inside 1 % means little when rounds differ by more.
+      dev = 1 - tl; if (th - 1 > dev) dev = th - 1
+      if (dev > 0.01) printf ", but single rounds differed by up to %.1f %% in throughput and the unguarded runs alone spread by %s: these runs show no overhead above the noise of this machine, which is not the same as showing it is below 1 %%", dev * 100, ts
+      printf ".\n"; exit
+    }
+    if (tput > lat) { worst = tput; what = "throughput"; n = tw; s = ts } else { worst = lat; what = "p99"; n = pw; s = ps }
+    printf "The target is missed by %.1f points on %s", (worst - 0.01) * 100, what
+    split(n, w, " of ")
+    if (w[1] == w[2]) printf ", and consistently: the guarded run was worse in every round.\n"
+    else printf "; the rounds disagree (worse in %s) and the unguarded runs alone spread by %s, so on this shared machine it cannot be told from noise.\n", n, s
+  }'
+  for config in loops_perf loops_switch; do
+    [[ -n ${thr_ratio[$config]:-} ]] || continue
+    # Issue 10's target for a guard on the event loops alone: within 2 % of unguarded.
+    awk -v name="${label[$config]}" -v t="${thr_ratio[$config]}" -v p="${p99_ratio[$config]}" \
+      -v tw="${thr_worse[$config]}" -v pw="${p99_worse[$config]}" -v ts="$(spread ${rps[unguarded]})" \
+      -v ps="$(spread ${p99[unguarded]})" 'BEGIN {
+      verdict = "met"; if (1 - t > 0.02 || p - 1 > 0.02) verdict = "missed"
+      printf "\n**The %s: target within 2 %%, %s on these runs.** Throughput ratio %.3f (worse in %s rounds), p99 ratio %.3f (worse in %s rounds), against unguarded", name, verdict, t, tw, p, pw
+      # The verdict means little when the unguarded runs alone spread by more than the target.
+      if (ts + 0 > 2 || ps + 0 > 2) printf "; the unguarded runs alone spread by %s in throughput and %s in p99, so this run cannot tell", ts, ps
+      printf ".\n"
+    }'
+  done
+}
+
 {
   echo "### HTTP server under wrk"
   echo
@@ -511,42 +553,10 @@ range() { awk -v m="$1" -v l="$2" -v h="$3" -v u="${4:-}" -v f="${5:-%.0f}" 'BEG
   done
   echo "."
   echo
+  load_line
+  echo
   if [[ -n ${thr_ratio[guarded]:-} ]]; then
-    read -r _ tl th <<<"${thr_paired[guarded]}"
-    awk -v t="${thr_ratio[guarded]}" -v p="${p99_ratio[guarded]}" -v tw="${thr_worse[guarded]}" -v pw="${p99_worse[guarded]}" \
-      -v ts="$(spread ${rps[unguarded]})" -v ps="$(spread ${p99[unguarded]})" -v tl="$tl" -v th="$th" 'BEGIN {
-      # (mawk takes a bare ">" among printf arguments for a redirection: comparisons stay outside.)
-      tput = 1 - t; lat = p - 1
-      tdir = "lower"; tabs = tput; if (tput < 0) { tdir = "higher"; tabs = -tput }
-      ldir = "higher"; labs = lat; if (lat < 0) { ldir = "lower"; labs = -lat }
-      printf "**Target: within 1 %% overhead.** Guarded, the median throughput is %.1f %% %s and the median p99 %.1f %% %s", tabs * 100, tdir, labs * 100, ldir
-      printf " than unguarded; the guarded run had the lower throughput in %s rounds and the higher p99 in %s. ", tw, pw
-      if (tput <= 0.01 && lat <= 0.01) {
-        printf "Both are within the target"
-        # Say what the runs can resolve: a median inside 1 % means little when rounds differ by more.
-        dev = 1 - tl; if (th - 1 > dev) dev = th - 1
-        if (dev > 0.01) printf ", but single rounds differed by up to %.1f %% in throughput and the unguarded runs alone spread by %s: these runs show no overhead above the noise of this machine, which is not the same as showing it is below 1 %%", dev * 100, ts
-        printf ".\n"; exit
-      }
-      if (tput > lat) { worst = tput; what = "throughput"; n = tw; s = ts } else { worst = lat; what = "p99"; n = pw; s = ps }
-      printf "The target is missed by %.1f points on %s", (worst - 0.01) * 100, what
-      split(n, w, " of ")
-      if (w[1] == w[2]) printf ", and consistently: the guarded run was worse in every round.\n"
-      else printf "; the rounds disagree (worse in %s) and the unguarded runs alone spread by %s, so on this shared machine it cannot be told from noise.\n", n, s
-    }'
-    for config in loops_perf loops_switch; do
-      [[ -n ${thr_ratio[$config]:-} ]] || continue
-      # Issue 10's target for a guard on the event loops alone: within 2 % of unguarded.
-      awk -v name="${label[$config]}" -v t="${thr_ratio[$config]}" -v p="${p99_ratio[$config]}" \
-        -v tw="${thr_worse[$config]}" -v pw="${p99_worse[$config]}" -v ts="$(spread ${rps[unguarded]})" \
-        -v ps="$(spread ${p99[unguarded]})" 'BEGIN {
-        verdict = "met"; if (1 - t > 0.02 || p - 1 > 0.02) verdict = "missed"
-        printf "\n**The %s: target within 2 %%, %s on these runs.** Throughput ratio %.3f (worse in %s rounds), p99 ratio %.3f (worse in %s rounds), against unguarded", name, verdict, t, tw, p, pw
-        # The verdict means little when the unguarded runs alone spread by more than the target.
-        if (ts + 0 > 2 || ps + 0 > 2) printf "; the unguarded runs alone spread by %s in throughput and %s in p99, so this run cannot tell", ts, ps
-        printf ".\n"
-      }'
-    done
+    no_verdict || verdicts_against_targets
     if [[ -n $accounting ]]; then
       echo
       echo "What the guard program itself costs: in one more guarded run at the same load, with the kernel's"

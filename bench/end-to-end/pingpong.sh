@@ -156,8 +156,12 @@ for p in "${!placements[@]}"; do
   verdicts+=("$verdict")
   floors+=("$(said "$(slowdown "$p" "$empty")") unguarded on ${placements[$p]}")
 done
-echo "**Target: within 1 % of unguarded.** Guarded by eventloop-guardian (default policy), the rate is"
-echo "$(join "; " "${verdicts[@]}"). The perf event with an empty program is"
+echo "**Target: within 1 % of unguarded.**"
+no_verdict || {
+  echo "Guarded by eventloop-guardian (default policy), the rate is"
+  echo "$(join "; " "${verdicts[@]}")."
+}
+echo "The perf event with an empty program is"
 echo "$(join "; " "${floors[@]}"): that part is the mechanism's, perf's work at each"
 echo "context switch of the guarded thread and a program call, paid by any guard built on this event,"
 echo "the seed included."
