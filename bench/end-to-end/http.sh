@@ -286,8 +286,11 @@ for ((round = 1; round <= rounds; round++)); do
       died+=("$config did not start in round $round: $(tail -n 1 "$run.log")")
       continue
     fi
-    wrk -t"$wrk_threads" -c"$wrk_connections" -d"${warmup}s" "http://127.0.0.1:$server_port/" >"$run.warmup"
-    wrk -t"$wrk_threads" -c"$wrk_connections" -d"${duration}s" --latency "http://127.0.0.1:$server_port/" >"$run.wrk"
+    # wrk fails when the server is gone (a guard stopped it): that is checked after each.
+    wrk -t"$wrk_threads" -c"$wrk_connections" -d"${warmup}s" "http://127.0.0.1:$server_port/" >"$run.warmup" 2>&1 || true
+    if kill -0 "$server_pid" 2>/dev/null; then
+      wrk -t"$wrk_threads" -c"$wrk_connections" -d"${duration}s" --latency "http://127.0.0.1:$server_port/" >"$run.wrk" 2>&1 || true
+    fi
     if ! kill -0 "$server_pid" 2>/dev/null; then
       status=0
       stop_server || status=$?
