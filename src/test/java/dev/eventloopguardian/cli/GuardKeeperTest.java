@@ -113,13 +113,22 @@ class GuardKeeperTest {
                         try {
                             List<String> argv = List.of(new String(Files.readAllBytes(process.resolve("cmdline")),
                                     StandardCharsets.UTF_8).split("\0"));
-                            return argv.getFirst().equals("eventloop-guardian-keeper") && argv.contains(pid);
+                            // The shell that launches the keeper has its name too, for a moment,
+                            // and COMMAND for its parent; the keeper is that shell's child.
+                            return argv.getFirst().equals("eventloop-guardian-keeper") && argv.contains(pid)
+                                    && !parentOf(process).equals(pid);
                         } catch (IOException | RuntimeException gone) {
                             return false;
                         }
                     })
                     .findFirst();
         }
+    }
+
+    /** Field 4 of /proc/PID/stat, after the ") " that ends the name. */
+    private static String parentOf(Path process) throws IOException {
+        String stat = Files.readString(process.resolve("stat"));
+        return stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1];
     }
 
     private static List<String> descriptors(Path process) throws IOException {
