@@ -199,7 +199,7 @@ class OsThreadStateAtSwitchOutTest {
     }
 
     /** Spins, never waiting of its own, while another thread asks for {@code times} GCs. */
-    private void spinThroughOthersGcs(int times) throws InterruptedException {
+    private void spinThroughOthersGcs(int times) {
         othersGcDone = false;
         spinning = false;
         Thread collector = Thread.ofPlatform().name("elg-collector").start(() -> {
@@ -215,7 +215,11 @@ class OsThreadStateAtSwitchOutTest {
         while (!othersGcDone) {
             Thread.onSpinWait(); // a loop with a safepoint poll: each GC stops the thread here
         }
-        collector.join();
+        // Not join(): the collector may not have ended yet, and join() waits in Object.wait,
+        // which this counted phase would see as a Java-level wait.
+        while (collector.isAlive()) {
+            Thread.onSpinWait();
+        }
     }
 
     /** Allocates about 2 GB in 64 KB arrays, keeping a few: GCs this thread's allocations ask for. */
