@@ -197,15 +197,6 @@ public final class Guard implements AutoCloseable {
     }
 
     /**
-     * Stops waiting for the end of {@code tid}'s reported sleep, for a thread that exited with it
-     * open. Nothing to do: the open sleep is kept in the thread's task storage, which the kernel
-     * frees with the thread, so no slot stays taken and a thread given the tid later starts with none.
-     */
-    public void forgetSleep(int tid) throws GuardException {
-        reporting();
-    }
-
-    /**
      * Lets this guard classify the futex sleeps of JVM thread {@code tid}: from now on, one
      * counts when {@code waits} say it is a Java-level wait. Only for a guard whose policy
      * counts Java-level waits.

@@ -73,7 +73,10 @@ public final class Reporter implements AutoCloseable {
             public void woke(NamedEvent named, long nanos) {
                 format.woke(named, nanos);
             }
-        }, this::forgetSleep);
+        }, exited -> {
+            // Nothing to free: the program keeps a thread's open sleep in its task storage, which
+            // the kernel frees with the thread.
+        });
         try {
             this.events = guard.events(new Guard.SleepListener() {
                 @Override
@@ -120,14 +123,6 @@ public final class Reporter implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return true;
-        }
-    }
-
-    private void forgetSleep(int tid) {
-        try {
-            guard.forgetSleep(tid);
-        } catch (GuardException e) {
-            // The slot stays taken until a thread with this tid is next switched out; nothing is reported wrong.
         }
     }
 
