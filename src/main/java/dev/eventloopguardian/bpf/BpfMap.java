@@ -165,8 +165,8 @@ public final class BpfMap implements AutoCloseable {
                     throw new IllegalArgumentException("task storage is keyed by a pidfd (4 bytes) and has no size of its own");
                 }
             }
-            case ARRAY, HASH -> {
-                if (type == MapType.ARRAY && keySize != 4) {
+            case ARRAY, PERCPU_ARRAY, HASH -> {
+                if (type != MapType.HASH && keySize != 4) {
                     throw new IllegalArgumentException("an array's key is its u32 index: key size must be 4, not " + keySize);
                 }
                 if (keySize <= 0 || valueSize <= 0 || maxEntries <= 0) {
@@ -278,6 +278,10 @@ public final class BpfMap implements AutoCloseable {
     private void requireEntries() {
         if (type == MapType.RINGBUF) {
             throw new UnsupportedOperationException("ring buffer '" + name + "' has no elements: read it with RingBuffer");
+        }
+        if (type == MapType.PERCPU_ARRAY) {
+            // The kernel would copy a value per possible CPU through our one value's memory.
+            throw new UnsupportedOperationException("per-CPU map '" + name + "' is programs' scratch space: its values are not read or written from here");
         }
     }
 

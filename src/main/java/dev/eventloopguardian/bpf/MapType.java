@@ -6,6 +6,8 @@ public enum MapType {
     HASH(1),
     /** {@code max_entries} values indexed by a u32 key, all present from creation, zeroed. */
     ARRAY(2),
+    /** An {@link #ARRAY} with a value per CPU: a program's scratch space, which no other CPU touches meanwhile. */
+    PERCPU_ARRAY(6),
     /**
      * A multi-producer, single-consumer queue of variable-size records from programs to user
      * space; {@code max_entries} is its size in bytes. Read it with {@link RingBuffer}.

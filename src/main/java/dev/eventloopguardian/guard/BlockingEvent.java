@@ -25,10 +25,16 @@ public record BlockingEvent(long monotonicNanos, int pid, int tid, String thread
 
     /** Reads one ring-buffer record; {@code record} is positioned at its start. */
     public static BlockingEvent decode(ByteBuffer record) {
-        if (record.remaining() < SIZE) {
-            throw new IllegalArgumentException("a blocking event is " + SIZE + " bytes, got " + record.remaining());
+        if (record.remaining() < FRAMES) {
+            throw new IllegalArgumentException("a blocking event is at least " + FRAMES + " bytes, got " + record.remaining());
         }
         ByteBuffer in = record.slice().order(ByteOrder.nativeOrder());
+        int kernelBytes = stackBytes(in.getInt(KERNEL_STACK_BYTES), MAX_KERNEL_STACK_BYTES);
+        int userBytes = stackBytes(in.getInt(USER_STACK_BYTES), MAX_USER_STACK_BYTES);
+        if (in.remaining() < FRAMES + kernelBytes + userBytes) {
+            throw new IllegalArgumentException("a blocking event with " + kernelBytes + " bytes of kernel stack and "
+                    + userBytes + " of user stack is " + (FRAMES + kernelBytes + userBytes) + " bytes, got " + in.remaining());
+        }
         byte[] comm = new byte[COMM_BYTES];
         in.get(COMM, comm);
         int nameLength = 0;
@@ -41,16 +47,21 @@ public record BlockingEvent(long monotonicNanos, int pid, int tid, String thread
         }
         return new BlockingEvent(in.getLong(TIME), in.getInt(PID), in.getInt(TID),
                 new String(comm, 0, nameLength, StandardCharsets.UTF_8), in.getLong(SYSCALL), arguments,
-                in.getInt(STATE), frames(in, KERNEL_STACK, in.getInt(KERNEL_STACK_BYTES), KERNEL_FRAMES),
-                frames(in, USER_STACK, in.getInt(USER_STACK_BYTES), USER_FRAMES), in.getLong(SWITCHES), in.getLong(EXEC_ID),
-                in.getInt(JAVA_WAIT));
+                in.getInt(STATE), frames(in, FRAMES, kernelBytes), frames(in, FRAMES + kernelBytes, userBytes),
+                in.getLong(SWITCHES), in.getLong(EXEC_ID), in.getInt(JAVA_WAIT));
     }
 
-    /** The frames bpf_get_stack filled: it returns the bytes written, or a negative errno. */
-    private static long[] frames(ByteBuffer in, int offset, int bytes, int capacity) {
-        int count = bytes <= 0 ? 0 : Math.min(capacity, bytes / 8);
-        long[] frames = new long[count];
-        for (int i = 0; i < count; i++) {
+    /**
+     * The bytes of frames bpf_get_stack wrote, as the program counted them: it returns the
+     * bytes written, or a negative errno (no frames), and the program caps it at the room it gave.
+     */
+    private static int stackBytes(int result, int room) {
+        return Math.clamp(result, 0, room) & ~7;
+    }
+
+    private static long[] frames(ByteBuffer in, int offset, int bytes) {
+        long[] frames = new long[bytes / 8];
+        for (int i = 0; i < frames.length; i++) {
             frames[i] = in.getLong(offset + 8 * i);
         }
         return frames;

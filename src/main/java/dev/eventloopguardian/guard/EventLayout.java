@@ -15,10 +15,17 @@ package dev.eventloopguardian.guard;
  *  88 u32 state       task->__state
  *  92 s32 kernel_stack_bytes, 96 s32 user_stack_bytes: bpf_get_stack()'s results (negative: errno)
  * 100 s32 java_wait   a counted Java-level wait: its JavaWait code (1 and up); -1 for any other sleep
- * 104 u64 kernel_stack[KERNEL_FRAMES], then u64 user_stack[USER_FRAMES]
- *     u64 switches    task->sched_info.pcount (0 where the kernel lacks it)
- *     u64 exec_id     task->self_exec_id: how many times the process has exec'd, to name its addresses with the right image
+ * 104 u64 switches    task->sched_info.pcount (0 where the kernel lacks it)
+ * 112 u64 exec_id     task->self_exec_id: how many times the process has exec'd, to name its addresses with the right image
+ * 120 u64 frames[]    the kernel stack's frames (kernel_stack_bytes of them, none when negative),
+ *                     then the user stack's (user_stack_bytes): the record ends with the last one
  * </pre>
+ *
+ * <p>A record is as long as its stacks: a typical one (a dozen kernel frames, a few user frames)
+ * takes a third of the {@link #MAX_SIZE} bytes that room for the deepest stacks would, so the
+ * same ring buffer holds three times the events. The program builds it in a per-CPU scratch
+ * value of {@link #MAX_SIZE} bytes, since the ring buffer reserves only a constant size, then
+ * copies its used length into the ring buffer.
  *
  * <p>When a reported thread is next switched out, after it woke and ran, the program writes a
  * shorter record that ends the sleep: the ring buffer's record length tells the two apart.
@@ -45,13 +52,16 @@ final class EventLayout {
     static final int KERNEL_STACK_BYTES = 92;
     static final int USER_STACK_BYTES = 96;
     static final int JAVA_WAIT = 100;
-    static final int KERNEL_STACK = 104;
+    static final int SWITCHES = 104;
+    static final int EXEC_ID = 112;
+    /** Where the frames start: the record's fixed part. */
+    static final int FRAMES = 120;
     static final int KERNEL_FRAMES = 32;
-    static final int USER_STACK = KERNEL_STACK + 8 * KERNEL_FRAMES;
     static final int USER_FRAMES = 64;
-    static final int SWITCHES = USER_STACK + 8 * USER_FRAMES;
-    static final int EXEC_ID = SWITCHES + 8;
-    static final int SIZE = EXEC_ID + 8;
+    static final int MAX_KERNEL_STACK_BYTES = 8 * KERNEL_FRAMES;
+    static final int MAX_USER_STACK_BYTES = 8 * USER_FRAMES;
+    /** The longest record: both stacks at their deepest. */
+    static final int MAX_SIZE = FRAMES + MAX_KERNEL_STACK_BYTES + MAX_USER_STACK_BYTES;
 
     static final int END_TIME = 0;
     static final int END_PID_TGID = 8;

@@ -18,6 +18,8 @@ import dev.eventloopguardian.sys.Linux;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -31,10 +33,14 @@ public final class Guard implements AutoCloseable {
     static final String NEEDED_CAPABILITIES = "Loading and attaching the guard needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN).";
 
     /**
-     * 8 MiB holds about 9600 events: a pause of the reader (start-up, a slow terminal) that long
-     * loses none. At 1 MiB, the reader's start-up pause lost events at rates it otherwise keeps up with.
+     * Records are as long as their stacks: a pipe storm's event (6 kernel frames, 1 user frame)
+     * takes 184 bytes and its end 32, so 4 MiB holds about 19 000 of its sleeps, and 4 500 at the
+     * deepest stacks. That is enough for the reader's start-up pause and a storm's bursts (at 1
+     * MiB of fixed-size records, the start-up pause lost events at rates the reader otherwise
+     * keeps up with). Every page counts in the reader's resident memory from the moment it is
+     * mapped: the kernel maps them all at once.
      */
-    static final int RING_BUFFER_BYTES = 8 << 20;
+    static final int RING_BUFFER_BYTES = 4 << 20;
 
     private final Program program;
     private final LoadedProgram loaded;
@@ -43,32 +49,33 @@ public final class Guard implements AutoCloseable {
 
 
     /**
-     * The maps of a reporting guard: the ring buffer, the drop counters, and the task storage that
-     * holds a thread's open reported sleep until its next switch-out (freed with the thread).
+     * The maps of a reporting guard: the ring buffer, the per-CPU scratch record an event is built
+     * in, the drop counters, and the task storage that holds a thread's open reported sleep until
+     * its next switch-out (freed with the thread).
      */
-    private record ReportMaps(BpfMap events, BpfMap drops, BpfMap asleep) implements AutoCloseable {
+    private record ReportMaps(BpfMap events, BpfMap scratch, BpfMap drops, BpfMap asleep) implements AutoCloseable {
         static ReportMaps create() throws BpfException {
-            BpfMap events = BpfMap.create(MapType.RINGBUF, "evloop_events", 0, 0, RING_BUFFER_BYTES);
-            BpfMap drops = null;
+            List<BpfMap> made = new ArrayList<>(4);
             try {
-                drops = BpfMap.create(MapType.ARRAY, "evloop_drops", 4, 8, EventLayout.DROP_COUNTERS);
-                return new ReportMaps(events, drops, BpfMap.createTaskStorage("evloop_asleep", EventLayout.ASLEEP_VALUE_BYTES));
+                made.add(BpfMap.create(MapType.RINGBUF, "evloop_events", 0, 0, RING_BUFFER_BYTES));
+                made.add(BpfMap.create(MapType.PERCPU_ARRAY, "evloop_scratch", 4, EventLayout.MAX_SIZE, 1));
+                made.add(BpfMap.create(MapType.ARRAY, "evloop_drops", 4, 8, EventLayout.DROP_COUNTERS));
+                made.add(BpfMap.createTaskStorage("evloop_asleep", EventLayout.ASLEEP_VALUE_BYTES));
+                return new ReportMaps(made.get(0), made.get(1), made.get(2), made.get(3));
             } catch (BpfException | RuntimeException e) {
-                events.close();
-                if (drops != null) {
-                    drops.close();
-                }
+                made.forEach(BpfMap::close);
                 throw e;
             }
         }
 
         ProgramMaps fds(Optional<JavaThreads> javaThreads) {
-            return new ProgramMaps(events.fd(), drops.fd(), asleep.fd(), javaThreads.map(JavaThreads::fd).orElse(-1));
+            return new ProgramMaps(events.fd(), scratch.fd(), drops.fd(), asleep.fd(), javaThreads.map(JavaThreads::fd).orElse(-1));
         }
 
         @Override
         public void close() {
             events.close();
+            scratch.close();
             drops.close();
             asleep.close();
         }

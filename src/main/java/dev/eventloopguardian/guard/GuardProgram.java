@@ -71,6 +71,8 @@ public final class GuardProgram {
     private static final int JAVA_WORD_KIND_SLOT = -52;
     private static final int JAVA_STATE_SLOT = -56;
     private static final int JAVA_KIND_SLOT = -60;
+    /** Stack slot of the scratch record's key: slot 0 of a one-slot per-CPU array. */
+    private static final int SCRATCH_KEY_SLOT = -64;
     /** {@code BPF_F_USER_STACK}: bpf_get_stack walks the user stack instead of the kernel's. */
     private static final int USER_STACK = 1 << 8;
 
@@ -315,16 +317,19 @@ public final class GuardProgram {
 
     /**
      * Writes a {@link BlockingEvent} into the ring buffer, then falls through to the signal (or
-     * out). Registers: r6 the record, r7 the user registers (then the task), r8 the task state, r9
-     * the context.
+     * out). The record is built in the per-CPU scratch value, as long as its stacks, and copied
+     * into the ring buffer whole: a reservation there would have to be as long as the deepest
+     * stacks. Registers: r6 the record, r7 the user registers (then the task), r8 the task state
+     * (then the kernel stack's length), r9 the context.
      */
     private void emitReport(boolean countsJavaWaits) {
         KernelLayout.Field nr = layout.syscallNumber();
-        asm.loadMapFd(Reg.R1, maps.ringBufferFd()).comment("the events ring buffer")
-                .mov(Reg.R2, EventLayout.SIZE)
-                .mov(Reg.R3, 0)
-                .call(Helper.RINGBUF_RESERVE)
-                .jump(JumpOp.JEQ, Reg.R0, 0, DROPPED).comment("ring buffer full")
+        asm.store(Size.W, Reg.R10, SCRATCH_KEY_SLOT, 0)
+                .loadMapFd(Reg.R1, maps.recordScratchFd()).comment("this CPU's scratch record")
+                .mov(Reg.R2, Reg.R10)
+                .alu(AluOp.ADD, Reg.R2, SCRATCH_KEY_SLOT)
+                .call(Helper.MAP_LOOKUP_ELEM)
+                .jump(JumpOp.JEQ, Reg.R0, 0, DROPPED).comment("never: an array's slot 0 is always there")
                 .mov(Reg.R6, Reg.R0)
                 .call(Helper.KTIME_GET_NS)
                 .store(Size.DW, Reg.R6, EventLayout.TIME, Reg.R0).comment("time")
@@ -348,8 +353,6 @@ public final class GuardProgram {
         } else {
             asm.store(Size.W, Reg.R6, EventLayout.JAVA_WAIT, JavaWait.NONE).comment("no Java-level wait");
         }
-        emitStack(EventLayout.KERNEL_STACK, EventLayout.KERNEL_FRAMES, 0, EventLayout.KERNEL_STACK_BYTES, "kernel stack");
-        emitStack(EventLayout.USER_STACK, EventLayout.USER_FRAMES, USER_STACK, EventLayout.USER_STACK_BYTES, "user stack");
         asm.call(Helper.GET_CURRENT_TASK_BTF)
                 .mov(Reg.R7, Reg.R0).comment("the task, from here on");
         taskField(layout.switchCount(), EventLayout.SWITCHES, "no switch count in this kernel");
@@ -358,9 +361,31 @@ public final class GuardProgram {
                 .store(Size.DW, Reg.R10, ASLEEP_SLOT + EventLayout.ASLEEP_TIME, Reg.R1).comment("asleep since")
                 .load(runtime.size(), Reg.R1, Reg.R7, runtime.offset()).comment(runtime.expression())
                 .store(Size.DW, Reg.R10, ASLEEP_SLOT + EventLayout.ASLEEP_RUNTIME, Reg.R1));
-        asm.mov(Reg.R1, Reg.R6)
-                .mov(Reg.R2, 0)
-                .call(Helper.RINGBUF_SUBMIT);
+        asm.mov(Reg.R1, Reg.R9)
+                .mov(Reg.R2, Reg.R6)
+                .alu(AluOp.ADD, Reg.R2, EventLayout.FRAMES)
+                .mov(Reg.R3, EventLayout.MAX_KERNEL_STACK_BYTES)
+                .mov(Reg.R4, 0)
+                .call(Helper.GET_STACK).comment("kernel stack")
+                .store(Size.W, Reg.R6, EventLayout.KERNEL_STACK_BYTES, Reg.R0).comment("bytes written, or -errno");
+        emitStackLength(Reg.R8, EventLayout.MAX_KERNEL_STACK_BYTES, "kernel_stack");
+        asm.mov(Reg.R1, Reg.R9)
+                .mov(Reg.R2, Reg.R6)
+                .alu(AluOp.ADD, Reg.R2, EventLayout.FRAMES)
+                .alu(AluOp.ADD, Reg.R2, Reg.R8).comment("the user stack follows the kernel's")
+                .mov(Reg.R3, EventLayout.MAX_USER_STACK_BYTES)
+                .mov(Reg.R4, USER_STACK)
+                .call(Helper.GET_STACK).comment("user stack")
+                .store(Size.W, Reg.R6, EventLayout.USER_STACK_BYTES, Reg.R0).comment("bytes written, or -errno");
+        emitStackLength(Reg.R0, EventLayout.MAX_USER_STACK_BYTES, "user_stack");
+        asm.alu(AluOp.ADD, Reg.R0, Reg.R8)
+                .alu(AluOp.ADD, Reg.R0, EventLayout.FRAMES)
+                .mov(Reg.R3, Reg.R0).comment("the record's length: its fixed part and both stacks")
+                .loadMapFd(Reg.R1, maps.ringBufferFd()).comment("the events ring buffer")
+                .mov(Reg.R2, Reg.R6)
+                .mov(Reg.R4, 0)
+                .call(Helper.RINGBUF_OUTPUT)
+                .jump(JumpOp.JNE, Reg.R0, 0, DROPPED).comment("ring buffer full");
         if (layout.runtime().isPresent()) {
             asm.loadMapFd(Reg.R1, maps.asleepFd()).comment("asleep: task storage, {since, runtime} while a reported sleep is open")
                     .mov(Reg.R2, Reg.R7)
@@ -373,6 +398,26 @@ public final class GuardProgram {
                     .load(Size.DW, Reg.R1, Reg.R10, ASLEEP_SLOT + EventLayout.ASLEEP_RUNTIME)
                     .store(Size.DW, Reg.R0, EventLayout.ASLEEP_RUNTIME, Reg.R1).comment("its runtime then: ended at the next switch-out");
         }
+    }
+
+    /**
+     * Turns bpf_get_stack's result in r0 into the bytes of frames kept, in {@code into}: none
+     * for an error, at most {@code room}, whole frames. The verifier sees the same bounds, which
+     * let the user stack start after a kernel stack of any length and the copy take the sum.
+     */
+    private void emitStackLength(Reg into, int room, String name) {
+        String kept = name + "_kept";
+        String capped = name + "_capped";
+        if (into != Reg.R0) {
+            asm.mov(into, Reg.R0);
+        }
+        asm.jump(JumpOp.JSGE, into, 0, kept)
+                .mov(into, 0).comment("an error: no frames")
+                .label(kept)
+                .jump(JumpOp.JLE, into, room, capped)
+                .mov(into, room)
+                .label(capped)
+                .alu(AluOp.AND, into, ~7).comment("whole frames");
     }
 
     /**
@@ -441,15 +486,6 @@ public final class GuardProgram {
                 () -> asm.store(Size.DW, Reg.R6, offset, 0).comment(absent));
     }
 
-    private void emitStack(int offset, int frames, int flags, int resultOffset, String what) {
-        asm.mov(Reg.R1, Reg.R9)
-                .mov(Reg.R2, Reg.R6)
-                .alu(AluOp.ADD, Reg.R2, offset)
-                .mov(Reg.R3, 8 * frames)
-                .mov(Reg.R4, flags)
-                .call(Helper.GET_STACK).comment(what)
-                .store(Size.W, Reg.R6, resultOffset, Reg.R0).comment("bytes written, or -errno");
-    }
 
     /** Counts a record the full ring buffer could not take, then goes on at {@code then}. */
     private void emitDropCount(String label, int counter, String then) {

@@ -89,28 +89,34 @@ public final class KernelSymbols {
     }
 
     /**
-     * The parsed file: symbols sorted by address, and their names (with their module) in one
-     * array of bytes, decoded only when asked for. Parsing by hand over the bytes takes a few
-     * milliseconds where {@code String.split} per line costs tens. The file is parsed as it is
-     * read, a page at a time, and only each line's name is kept: the whole file (5 MB here, most
-     * of it the addresses in hex) never sits in the heap, which a report session keeps small.
+     * The parsed file: symbols sorted by address, and their names (with their module) as bytes,
+     * decoded only when asked for. Parsing by hand over the bytes takes a few milliseconds where
+     * {@code String.split} per line costs tens. The file is parsed as it is read, a page at a
+     * time, and only each line's name is kept: the whole file (5 MB here, most of it the
+     * addresses in hex) never sits in the heap, which a report session keeps small.
+     *
+     * <p>The names go into chunks of a fixed size, filled one after the other, rather than one
+     * array grown as it fills: growing a 3 MB array step by step allocated four times its size,
+     * and in a small heap every step outlived a young collection, so the old generation, and the
+     * session's resident memory, kept all of it until a full collection that may never come.
      */
     private static final class Table {
         private static final int READ_SIZE = 8192;
         private static final long MAX_OFFSET = 1 << 20;
+        /** A name's place: its chunk in the high bits, its offset in the chunk in the low ones. */
+        private static final int CHUNK_BITS = 16;
+        private static final int CHUNK_BYTES = 1 << CHUNK_BITS;
+        private static final int OFFSET_MASK = CHUNK_BYTES - 1;
         final long[] addresses;
-        /** Where each symbol's name starts in {@link #text}: {@code NAME\n} or {@code NAME\t[MODULE]\n}. */
+        /** Where each symbol's line starts in {@link #text}: {@code NAME\n} or {@code NAME\t[MODULE]\n}. */
         final int[] names;
-        /** Where each symbol's module name starts in {@link #text}, or -1. */
-        final int[] modules;
-        final byte[] text;
+        final byte[][] text;
         final int count;
         final String unavailable;
 
-        private Table(long[] addresses, int[] names, int[] modules, byte[] text, int count, String unavailable) {
+        private Table(long[] addresses, int[] names, byte[][] text, int count, String unavailable) {
             this.addresses = addresses;
             this.names = names;
-            this.modules = modules;
             this.text = text;
             this.count = count;
             this.unavailable = unavailable;
@@ -157,9 +163,10 @@ public final class KernelSymbols {
         private static final class Parser {
             long[] addresses = new long[16 * 1024];
             int[] names = new int[addresses.length];
-            int[] modules = new int[addresses.length];
-            byte[] text = new byte[256 * 1024];
-            int textLength;
+            byte[][] chunks = new byte[64][];
+            int chunkCount;
+            /** Bytes used in the last chunk. */
+            int chunkUsed = CHUNK_BYTES;
             int count;
             boolean anyAddress;
 
@@ -196,27 +203,24 @@ public final class KernelSymbols {
                     return;
                 }
                 int nameStart = position + 3;
-                int module = -1;
-                for (int i = nameStart; i + 1 < end; i++) {
-                    if (bytes[i] == '\t' && bytes[i + 1] == '[') {
-                        module = i + 2 - nameStart;
-                    }
-                }
                 if (count == addresses.length) {
                     addresses = Arrays.copyOf(addresses, count * 2);
                     names = Arrays.copyOf(names, count * 2);
-                    modules = Arrays.copyOf(modules, count * 2);
                 }
                 int kept = end + 1 - nameStart; // with the newline, where a name or module ends
-                if (textLength + kept > text.length) {
-                    text = Arrays.copyOf(text, Math.max(textLength + kept, text.length + text.length / 2));
+                if (chunkUsed + kept > CHUNK_BYTES) {
+                    if (chunkCount == chunks.length) {
+                        chunks = Arrays.copyOf(chunks, chunkCount * 2);
+                    }
+                    // A line longer than a chunk (none in a real kallsyms) gets one of its own, at offset 0.
+                    chunks[chunkCount++] = new byte[Math.max(CHUNK_BYTES, kept)];
+                    chunkUsed = 0;
                 }
-                System.arraycopy(bytes, nameStart, text, textLength, kept);
+                System.arraycopy(bytes, nameStart, chunks[chunkCount - 1], chunkUsed, kept);
                 anyAddress |= address != 0;
                 addresses[count] = address;
-                names[count] = textLength;
-                modules[count] = module < 0 ? -1 : textLength + module;
-                textLength += kept;
+                names[count] = (chunkCount - 1) << CHUNK_BITS | chunkUsed;
+                chunkUsed += kept;
                 count++;
             }
 
@@ -228,7 +232,7 @@ public final class KernelSymbols {
                 if (count == 0) {
                     return unavailable(source + " lists no symbols: kernel stacks are shown as bare addresses");
                 }
-                // The payload is the index of the line, so names and modules are permuted through it.
+                // The payload is the index of the line, so names are permuted through it.
                 int[] order = new int[count];
                 for (int i = 0; i < count; i++) {
                     order[i] = i;
@@ -237,12 +241,11 @@ public final class KernelSymbols {
                 addresses = null; // the table keeps only what it needs: no spare capacity
                 SortedAddresses.sort(sorted, order, count);
                 int[] sortedNames = new int[count];
-                int[] sortedModules = new int[count];
                 for (int i = 0; i < count; i++) {
                     sortedNames[i] = names[order[i]];
-                    sortedModules[i] = modules[order[i]];
                 }
-                return new Table(sorted, sortedNames, sortedModules, Arrays.copyOf(text, textLength), count, null);
+                chunks[chunkCount - 1] = Arrays.copyOf(chunks[chunkCount - 1], chunkUsed);
+                return new Table(sorted, sortedNames, Arrays.copyOf(chunks, chunkCount), count, null);
             }
         }
 
@@ -257,7 +260,7 @@ public final class KernelSymbols {
         }
 
         private static Table unavailable(String why) {
-            return new Table(new long[0], new int[0], new int[0], new byte[0], 0, why);
+            return new Table(new long[0], new int[0], new byte[0][], 0, why);
         }
 
         String resolve(long address) {
@@ -268,39 +271,42 @@ public final class KernelSymbols {
             if (index < 0 || Long.compareUnsigned(address - addresses[index], MAX_OFFSET) > 0) {
                 return SortedAddresses.hex(address);
             }
-            String function = name(index) + "+" + SortedAddresses.hex(address - addresses[index]);
-            return modules[index] < 0 ? function : function + " [" + module(index) + "]";
+            byte[] chunk = text[names[index] >>> CHUNK_BITS];
+            int start = names[index] & OFFSET_MASK;
+            int end = nameEnd(chunk, start);
+            String function = new String(chunk, start, end - start, StandardCharsets.UTF_8) + "+"
+                    + SortedAddresses.hex(address - addresses[index]);
+            boolean inModule = chunk[end] == '\t' && end + 1 < chunk.length && chunk[end + 1] == '[';
+            return inModule ? function + " [" + module(chunk, end) + "]" : function;
         }
 
         Optional<Long> address(String wanted) {
             byte[] bytes = wanted.getBytes(StandardCharsets.UTF_8);
             for (int i = 0; i < count; i++) {
-                int start = names[i];
-                int end = nameEnd(start);
-                if (end - start == bytes.length && Arrays.equals(text, start, end, bytes, 0, bytes.length)) {
+                byte[] chunk = text[names[i] >>> CHUNK_BITS];
+                int start = names[i] & OFFSET_MASK;
+                int end = nameEnd(chunk, start);
+                if (end - start == bytes.length && Arrays.equals(chunk, start, end, bytes, 0, bytes.length)) {
                     return Optional.of(addresses[i]);
                 }
             }
             return Optional.empty();
         }
 
-        private String name(int index) {
-            int start = names[index];
-            return new String(text, start, nameEnd(start) - start, StandardCharsets.UTF_8);
-        }
-
-        private String module(int index) {
-            int start = modules[index];
+        /** The module after a name that ends at {@code nameEnd} with {@code "\t["}. */
+        private static String module(byte[] chunk, int nameEnd) {
+            int start = Math.min(nameEnd + 2, chunk.length);
             int end = start;
-            while (end < text.length && text[end] != ']' && text[end] != '\n') {
+            while (end < chunk.length && chunk[end] != ']' && chunk[end] != '\n') {
                 end++;
             }
-            return new String(text, start, end - start, StandardCharsets.UTF_8);
+            return new String(chunk, start, end - start, StandardCharsets.UTF_8);
         }
 
-        private int nameEnd(int start) {
+        /** Where the name at {@code start} ends: at its tab before a module, or at its line's end. */
+        private static int nameEnd(byte[] chunk, int start) {
             int end = start;
-            while (end < text.length && text[end] != '\t' && text[end] != '\n') {
+            while (chunk[end] != '\t' && chunk[end] != '\n') {
                 end++;
             }
             return end;

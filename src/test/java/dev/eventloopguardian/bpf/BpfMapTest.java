@@ -78,6 +78,17 @@ class BpfMapTest {
     }
 
     @Test
+    void aPerCpuArrayIsCreatedButItsValuesAreNotCopiedThroughOneValuesMemory() throws Exception {
+        // The kernel would write a value per possible CPU where we hold room for one.
+        try (BpfMap scratch = BpfMap.create(MapType.PERCPU_ARRAY, "elg_t_percpu", 4, 888, 1)) {
+            assertThat(scratch.fd()).isGreaterThan(2);
+            assertThatThrownBy(() -> scratch.lookup(new byte[4])).isInstanceOf(UnsupportedOperationException.class)
+                    .hasMessageContaining("per-CPU");
+            assertThatThrownBy(() -> scratch.update(new byte[4], new byte[888])).isInstanceOf(UnsupportedOperationException.class);
+        }
+    }
+
+    @Test
     void aRingBufferIsCreatedWithItsSizeAndHasNoElements() throws Exception {
         try (BpfMap ring = BpfMap.create(MapType.RINGBUF, "elg_t_ring", 0, 0, 1 << 20)) {
             assertThat(ring.maxEntries()).isEqualTo(1 << 20);

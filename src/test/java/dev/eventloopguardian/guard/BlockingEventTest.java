@@ -10,10 +10,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class BlockingEventTest {
-    /** A record as the guard program lays it out, at an offset inside a larger buffer. */
+    /**
+     * A record as the guard program lays it out, at an offset inside a larger buffer: as long as
+     * the frames its stack lengths say (capped and none for an error, as the program keeps them).
+     */
     private static ByteBuffer record(int kernelStackBytes, int userStackBytes) {
-        ByteBuffer buffer = ByteBuffer.allocate(EventLayout.SIZE + 16).order(ByteOrder.nativeOrder());
+        int kernelFrames = Math.clamp(kernelStackBytes, 0, 8 * EventLayout.KERNEL_FRAMES) / 8;
+        int userFrames = Math.clamp(userStackBytes, 0, 8 * EventLayout.USER_FRAMES) / 8;
+        int length = EventLayout.FRAMES + 8 * (kernelFrames + userFrames);
         int base = 8;
+        ByteBuffer buffer = ByteBuffer.allocate(base + length + 16).order(ByteOrder.nativeOrder());
         buffer.putLong(base + EventLayout.TIME, 123_456_789L);
         buffer.putLong(base + EventLayout.PID_TGID, (4242L << 32) | 4250L);
         buffer.put(base + EventLayout.COMM, "vert.x-eventloo".getBytes(StandardCharsets.US_ASCII));
@@ -26,13 +32,15 @@ class BlockingEventTest {
         buffer.putLong(base + EventLayout.EXEC_ID, 2);
         buffer.putInt(base + EventLayout.KERNEL_STACK_BYTES, kernelStackBytes);
         buffer.putInt(base + EventLayout.USER_STACK_BYTES, userStackBytes);
-        for (int i = 0; i < EventLayout.KERNEL_FRAMES; i++) {
-            buffer.putLong(base + EventLayout.KERNEL_STACK + 8 * i, 0xffff_ffff_8100_0000L + i);
+        for (int i = 0; i < kernelFrames; i++) {
+            buffer.putLong(base + EventLayout.FRAMES + 8 * i, 0xffff_ffff_8100_0000L + i);
         }
-        for (int i = 0; i < EventLayout.USER_FRAMES; i++) {
-            buffer.putLong(base + EventLayout.USER_STACK + 8 * i, 0x7f00_0000_0000L + i);
+        for (int i = 0; i < userFrames; i++) {
+            buffer.putLong(base + EventLayout.FRAMES + 8 * (kernelFrames + i), 0x7f00_0000_0000L + i);
         }
-        return buffer.position(base);
+        // What follows the record in the ring buffer is not its own.
+        buffer.putLong(base + length, 0xdead_beefL);
+        return buffer.position(base).limit(base + length);
     }
 
     @Test
@@ -59,8 +67,18 @@ class BlockingEventTest {
     }
 
     @Test
+    void theUserStackStartsWhereTheKernelStackEnds() {
+        BlockingEvent event = BlockingEvent.decode(record(8, 8));
+        assertThat(event.kernelStack()).containsExactly(0xffff_ffff_8100_0000L);
+        assertThat(event.userStack()).containsExactly(0x7f00_0000_0000L);
+    }
+
+    @Test
     void rejectsATruncatedRecord() {
-        assertThatThrownBy(() -> BlockingEvent.decode(ByteBuffer.allocate(EventLayout.SIZE - 1)))
-                .hasMessageContaining(EventLayout.SIZE + " bytes");
+        assertThatThrownBy(() -> BlockingEvent.decode(ByteBuffer.allocate(EventLayout.FRAMES - 1)))
+                .hasMessageContaining("at least " + EventLayout.FRAMES + " bytes");
+        ByteBuffer shortOfItsStacks = record(3 * 8, 2 * 8);
+        assertThatThrownBy(() -> BlockingEvent.decode(shortOfItsStacks.limit(shortOfItsStacks.limit() - 8)))
+                .hasMessageContaining("is " + (EventLayout.FRAMES + 40) + " bytes");
     }
 }

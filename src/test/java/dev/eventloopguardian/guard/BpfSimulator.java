@@ -20,13 +20,17 @@ final class BpfSimulator {
     private static final long STACK = 0x3000_0000L;
     /** Where a map lookup's value lives: one value, the Java thread's entry. */
     private static final long MAP_VALUE = 0x4000_0000L;
-    /** A reporting guard's maps: the thread's asleep task storage, the record being written, the drop counters. */
+    /** A reporting guard's maps: the thread's asleep task storage, the end reserved in the ring buffer, the drop counters. */
     private static final long ASLEEP_VALUE = 0x6000_0000L;
     private static final long RECORD = 0x7000_0000L;
     private static final long DROPS = 0x8000_0000L;
     /** A sched_switch program's context: u64 args {preempt, prev, next, prev_state}. */
     private static final long CTX = 0x9000_0000L;
+    /** A reporting guard's per-CPU scratch record, which an event is built in. */
+    private static final long SCRATCH = 0xa000_0000L;
     private static final int STACK_BYTES = 512;
+    /** {@code BPF_F_USER_STACK}. */
+    private static final long USER_STACK = 1 << 8;
 
     private final ByteBuffer task = ByteBuffer.allocate(8192).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer regs = ByteBuffer.allocate(512).order(ByteOrder.LITTLE_ENDIAN);
@@ -46,7 +50,10 @@ final class BpfSimulator {
     private ProgramMaps fds = ProgramMaps.PLACEHOLDER;
     private ReportMaps report;
     private int recordBytes;
-    private final ByteBuffer record = ByteBuffer.allocate(EventLayout.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    /** The record reserved in the ring buffer: an end. */
+    private final ByteBuffer record = ByteBuffer.allocate(EventLayout.END_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    private int kernelFrames;
+    private int userFrames;
 
     /**
      * What a reporting guard's maps hold, kept across runs: each thread's asleep task storage (by
@@ -56,6 +63,8 @@ final class BpfSimulator {
         final ByteBuffer drops = ByteBuffer.allocate(8 * EventLayout.DROP_COUNTERS).order(ByteOrder.LITTLE_ENDIAN);
         final java.util.Map<Integer, ByteBuffer> asleep = new java.util.HashMap<>();
         final List<ByteBuffer> records = new java.util.ArrayList<>();
+        /** The per-CPU scratch value: it keeps what the last run left there (a pattern at first), as the kernel's does. */
+        final ByteBuffer scratch = ByteBuffer.wrap(filled(EventLayout.MAX_SIZE, (byte) 0xa5)).order(ByteOrder.LITTLE_ENDIAN);
         long clock = 1_000_000_000L;
         boolean ringFull;
         /** Task storage cannot be created: the kernel is out of memory for it. */
@@ -64,6 +73,24 @@ final class BpfSimulator {
         long drops(int counter) {
             return drops.getLong(8 * counter);
         }
+    }
+
+    private static byte[] filled(int length, byte value) {
+        byte[] bytes = new byte[length];
+        java.util.Arrays.fill(bytes, value);
+        return bytes;
+    }
+
+    /** The thread's stacks have this many frames, which bpf_get_stack writes as far as there is room. */
+    BpfSimulator stacks(int kernelFrames, int userFrames) {
+        this.kernelFrames = kernelFrames;
+        this.userFrames = userFrames;
+        return this;
+    }
+
+    /** The frame bpf_get_stack writes at {@code index} of a stack: kernel addresses, or user ones. */
+    static long frame(boolean user, int index) {
+        return (user ? 0x7f00_0000_0000L : 0xffff_ffff_8100_0000L) + index;
     }
 
     /** The program's maps are {@code fds}, holding what {@code maps} holds. */
@@ -236,11 +263,11 @@ final class BpfSimulator {
             }
             r[0] = REGS;
         } else if (helper == Helper.GET_CURRENT_COMM.id()) {
-            boolean inRecord = r[1] >= RECORD && r[1] + 16 <= RECORD + EventLayout.SIZE;
+            boolean inRecord = report != null && r[1] >= SCRATCH && r[1] + 16 <= SCRATCH + EventLayout.MAX_SIZE;
             if (r[2] != 16 || !inRecord && (r[1] < STACK || r[1] + 16 > STACK + STACK_BYTES)) {
                 throw new AssertionError("bpf_get_current_comm wants 16 bytes of stack or of the record");
             }
-            (inRecord ? record : stack).put((int) (r[1] - (inRecord ? RECORD : STACK)), comm);
+            (inRecord ? report.scratch : stack).put((int) (r[1] - (inRecord ? SCRATCH : STACK)), comm);
             r[0] = 0;
         } else if (helper == Helper.GET_CURRENT_PID_TGID.id()) {
             r[0] = (long) 4000 << 32 | tid;
@@ -291,12 +318,16 @@ final class BpfSimulator {
             r[0] = report.asleep.remove(tid) == null ? -2 : 0;
         } else if (helper == Helper.MAP_LOOKUP_ELEM.id() && r[1] == fds.dropCounterFd()) {
             r[0] = DROPS + 8 * load(r[2], 0x00);
+        } else if (helper == Helper.MAP_LOOKUP_ELEM.id() && r[1] == fds.recordScratchFd()) {
+            if (load(r[2], 0x00) != 0) {
+                throw new AssertionError("the scratch record is slot 0 of its array");
+            }
+            r[0] = SCRATCH;
         } else if (helper == Helper.RINGBUF_RESERVE.id()) {
-            if (r[1] != fds.ringBufferFd() || r[3] != 0) {
-                throw new AssertionError("a reserve in an unknown ring buffer: " + r[1]);
+            if (r[1] != fds.ringBufferFd() || r[2] != EventLayout.END_SIZE || r[3] != 0) {
+                throw new AssertionError("only an end is reserved in the ring buffer: " + r[1] + ", " + r[2] + " bytes");
             }
             recordBytes = (int) r[2];
-            record.clear();
             java.util.Arrays.fill(record.array(), (byte) 0);
             r[0] = report.ringFull ? 0 : RECORD;
         } else if (helper == Helper.RINGBUF_SUBMIT.id()) {
@@ -304,13 +335,29 @@ final class BpfSimulator {
                 throw new AssertionError("submitted something not reserved: " + Long.toHexString(r[1]));
             }
             report.records.add(ByteBuffer.wrap(java.util.Arrays.copyOf(record.array(), recordBytes)).order(ByteOrder.LITTLE_ENDIAN));
+        } else if (helper == Helper.RINGBUF_OUTPUT.id()) {
+            if (r[1] != fds.ringBufferFd() || r[2] != SCRATCH || r[3] < 0 || r[3] > EventLayout.MAX_SIZE || r[4] != 0) {
+                throw new AssertionError("bpf_ringbuf_output wants the events ring buffer and at most the scratch record, got "
+                        + r[3] + " bytes");
+            }
+            if (report.ringFull) {
+                r[0] = -11; // -EAGAIN
+            } else {
+                report.records.add(ByteBuffer.wrap(java.util.Arrays.copyOf(report.scratch.array(), (int) r[3])).order(ByteOrder.LITTLE_ENDIAN));
+                r[0] = 0;
+            }
         } else if (helper == Helper.KTIME_GET_NS.id()) {
             r[0] = report.clock;
         } else if (helper == Helper.GET_STACK.id()) {
-            if (r[2] < RECORD || r[2] + r[3] > RECORD + EventLayout.SIZE) {
-                throw new AssertionError("bpf_get_stack writes outside the record");
+            if (r[1] != CTX || r[2] < SCRATCH || r[2] + r[3] > SCRATCH + EventLayout.MAX_SIZE || r[3] % 8 != 0) {
+                throw new AssertionError("bpf_get_stack writes whole frames inside the record, for the context");
             }
-            r[0] = 0;
+            boolean user = (r[4] & USER_STACK) != 0;
+            int frames = (int) Math.min(user ? userFrames : kernelFrames, r[3] / 8);
+            for (int i = 0; i < frames; i++) {
+                report.scratch.putLong((int) (r[2] - SCRATCH) + 8 * i, frame(user, i));
+            }
+            r[0] = 8L * frames;
         } else {
             return false;
         }
@@ -318,6 +365,9 @@ final class BpfSimulator {
     }
 
     private ByteBuffer memoryAt(long base) {
+        if (base == SCRATCH) {
+            return report.scratch;
+        }
         if (base == CTX) {
             return ctx;
         }
@@ -334,7 +384,7 @@ final class BpfSimulator {
     }
 
     private static long baseOf(long address) {
-        for (long base : new long[] {CTX, DROPS, RECORD, ASLEEP_VALUE, MAP_VALUE, STACK, REGS}) {
+        for (long base : new long[] {SCRATCH, CTX, DROPS, RECORD, ASLEEP_VALUE, MAP_VALUE, STACK, REGS}) {
             if (address >= base) {
                 return base;
             }
@@ -361,7 +411,7 @@ final class BpfSimulator {
     private void store(long address, int size, long value, boolean atomic) {
         long base = baseOf(address);
         boolean writable = atomic ? base == DROPS
-                : base == STACK && address < STACK + STACK_BYTES || base == RECORD || base == ASLEEP_VALUE;
+                : base == STACK && address < STACK + STACK_BYTES || base == RECORD || base == SCRATCH || base == ASLEEP_VALUE;
         if (!writable) {
             throw new AssertionError((atomic ? "an atomic add outside the counters: " : "a plain store outside the stack "
                     + "and the record: ") + Long.toHexString(address));

@@ -74,6 +74,8 @@ class ReportProgramTest {
         assertThat(java.util.Arrays.stream(first.kernelStack()).allMatch(address -> address < 0))
                 .as("kernel addresses are in the upper half").isTrue();
         assertThat(first.userStack()).as("user stack").isNotEmpty();
+        assertThat(java.util.Arrays.stream(first.userStack()).allMatch(address -> address > 0 && address < 1L << 47))
+                .as("user addresses, read from right after the kernel frames").isTrue();
         assertThat(first.monotonicNanos()).isPositive();
         assertThat(first.switches()).as("task->sched_info.pcount at the switch-out").isPositive();
 

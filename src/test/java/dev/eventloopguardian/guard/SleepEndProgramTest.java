@@ -22,11 +22,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SleepEndProgramTest {
     private static final KernelLayout.Field RUNTIME = new KernelLayout.Field("task->se.sum_exec_runtime", 232, Size.DW);
     /** This machine's layout with the fields a report reads. */
-    private static final KernelLayout LAYOUT = new KernelLayout(GuardProgramTest.X86.taskState(),
+    static final KernelLayout LAYOUT = new KernelLayout(GuardProgramTest.X86.taskState(),
             GuardProgramTest.X86.syscallNumber(), GuardProgramTest.X86.arguments(),
             Optional.of(new KernelLayout.Field("task->sched_info.pcount", 1000, Size.DW)), Optional.of(RUNTIME),
             Optional.of(new KernelLayout.Field("task->self_exec_id", 2000, Size.W)));
-    private static final ProgramMaps FDS = new ProgramMaps(11, 12, 13, -1);
+    static final ProgramMaps FDS = new ProgramMaps(11, 14, 12, 13, -1);
     private static final SyscallTable TABLE = SyscallTable.of(Arch.X86_64);
     private static final int INTERRUPTIBLE = 0x1;
     private static final int EPOLL_WAIT = TABLE.number("epoll_wait").orElseThrow();
@@ -86,7 +86,7 @@ class SleepEndProgramTest {
     @Test
     void aReportedSleepIsOpenUntilTheThreadsNextSwitchOutEndsIt() {
         assertThat(run(switchOut(NANOSLEEP, 1000, 0))).hasValue(ABORT);
-        assertThat(maps.records).hasSize(1).first().extracting(ByteBuffer::capacity).isEqualTo(EventLayout.SIZE);
+        assertThat(maps.records).hasSize(1).first().extracting(ByteBuffer::capacity).isEqualTo(EventLayout.FRAMES);
         assertThat(maps.asleep).containsOnlyKeys(4242);
 
         // Woken after 3 ms off the CPU, it ran 20 µs and sleeps again, in an allowed wait.
@@ -102,7 +102,7 @@ class SleepEndProgramTest {
 
         BpfSimulator after = switchOut(EPOLL_WAIT, 1000, 50_000);
         run(after);
-        assertThat(after.helpersCalled()).doesNotContain(Helper.TASK_STORAGE_DELETE.id(), Helper.RINGBUF_RESERVE.id());
+        assertThat(after.helpersCalled()).doesNotContain(Helper.TASK_STORAGE_DELETE.id(), Helper.RINGBUF_RESERVE.id(), Helper.RINGBUF_OUTPUT.id());
     }
 
     @Test
