@@ -39,9 +39,11 @@ public final class Linux {
     private static final Arch ARCH = Arch.current();
 
     // long syscall(long number, ...): six variadic longs cover every syscall's arguments.
-    private static final MethodHandle SYSCALL = downcall("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-            Linker.Option.firstVariadicArg(1), Linker.Option.captureCallState("errno"));
+    private static final FunctionDescriptor SEVEN_LONGS = FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
+            JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+    private static final Linker.Option[] SEVEN_LONGS_OPTIONS = {Linker.Option.firstVariadicArg(1),
+            Linker.Option.captureCallState("errno")};
+    private static final MethodHandle SYSCALL = downcall("syscall", SEVEN_LONGS, SEVEN_LONGS_OPTIONS);
 
     private static final int F_DUPFD = 0;
     private static final int F_DUPFD_CLOEXEC = 1030;
@@ -242,8 +244,9 @@ public final class Linux {
     public static int spawn(String path, List<String> argv) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment pid = arena.allocate(JAVA_INT);
-            int error = (int) Spawn.POSIX_SPAWN.invokeExact(pid, arena.allocateFrom(path), MemorySegment.NULL,
-                    MemorySegment.NULL, cStrings(arena, argv), environ());
+            MemorySegment unused = arena.allocate(CALL_STATE);
+            int error = (int) (long) Spawn.POSIX_SPAWN.invokeExact(unused, pid.address(), arena.allocateFrom(path).address(),
+                    0L, 0L, cStrings(arena, argv).address(), environ().address(), 0L);
             if (error != 0) {
                 throw new SyscallException("posix_spawn", error); // it returns the error number, errno is untouched
             }
@@ -490,8 +493,14 @@ public final class Linux {
     private static final class Spawn {
         // int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
         //                 const posix_spawnattr_t *attributes, char *const argv[], char *const envp[])
-        static final MethodHandle POSIX_SPAWN = downcall("posix_spawn",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+        //
+        // Bound with syscall's descriptor and options, which the JDK has linked already: it keeps
+        // one link per descriptor, and a second one would cost a guard tens of milliseconds of its
+        // launch, interpreted (lambda forms and a stub class). The call is the same in the
+        // registers on x86_64 and aarch64: the six pointers go as the integers they are, the
+        // seventh argument is one posix_spawn does not read, an int comes back in the low half of
+        // the result, and variadic integers travel as fixed ones do on both.
+        static final MethodHandle POSIX_SPAWN = downcall("posix_spawn", SEVEN_LONGS, SEVEN_LONGS_OPTIONS);
 
         private Spawn() {
         }
