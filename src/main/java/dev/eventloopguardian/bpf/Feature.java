@@ -16,10 +16,11 @@ public enum Feature {
     PERF_EVENT_PROGRAM("BPF_PROG_TYPE_PERF_EVENT programs", 4, 9, null),
     HASH_MAP("BPF_MAP_TYPE_HASH maps", 3, 19, null),
     ARRAY_MAP("BPF_MAP_TYPE_ARRAY maps", 3, 19, null),
+    PERCPU_ARRAY_MAP("BPF_MAP_TYPE_PERCPU_ARRAY maps", 4, 6, null),
     RINGBUF("BPF_MAP_TYPE_RINGBUF maps", 5, 8, null),
     GET_STACK("bpf_get_stack", 4, 18, null),
     SEND_SIGNAL_THREAD("bpf_send_signal_thread", 5, 5, null),
-    RINGBUF_RESERVE_SUBMIT("bpf_ringbuf_reserve and bpf_ringbuf_submit", 5, 8, null),
+    RINGBUF_HELPERS("bpf_ringbuf_output, bpf_ringbuf_reserve and bpf_ringbuf_submit", 5, 8, null),
     GET_CURRENT_TASK_BTF("bpf_get_current_task_btf", 5, 11, null),
     TASK_PT_REGS("bpf_task_pt_regs", 5, 15, null);
 
@@ -65,17 +66,17 @@ public enum Feature {
     /** Whether it is a helper function, probed by a program that calls it. */
     boolean isHelper() {
         return switch (this) {
-            case KERNEL_BTF, PERF_EVENT_PROGRAM, HASH_MAP, ARRAY_MAP, RINGBUF -> false;
-            case GET_STACK, SEND_SIGNAL_THREAD, RINGBUF_RESERVE_SUBMIT, GET_CURRENT_TASK_BTF, TASK_PT_REGS -> true;
+            case KERNEL_BTF, PERF_EVENT_PROGRAM, HASH_MAP, ARRAY_MAP, PERCPU_ARRAY_MAP, RINGBUF -> false;
+            case GET_STACK, SEND_SIGNAL_THREAD, RINGBUF_HELPERS, GET_CURRENT_TASK_BTF, TASK_PT_REGS -> true;
         };
     }
 
     /** What must be there before this one can be probed: a helper probe is a program of our type that calls it. */
     Set<Feature> prerequisites() {
         return switch (this) {
-            case KERNEL_BTF, PERF_EVENT_PROGRAM, HASH_MAP, ARRAY_MAP, RINGBUF -> EnumSet.noneOf(Feature.class);
+            case KERNEL_BTF, PERF_EVENT_PROGRAM, HASH_MAP, ARRAY_MAP, PERCPU_ARRAY_MAP, RINGBUF -> EnumSet.noneOf(Feature.class);
             case GET_STACK, SEND_SIGNAL_THREAD -> EnumSet.of(PERF_EVENT_PROGRAM);
-            case RINGBUF_RESERVE_SUBMIT -> EnumSet.of(PERF_EVENT_PROGRAM, RINGBUF);
+            case RINGBUF_HELPERS -> EnumSet.of(PERF_EVENT_PROGRAM, RINGBUF);
             case GET_CURRENT_TASK_BTF -> EnumSet.of(PERF_EVENT_PROGRAM, KERNEL_BTF);
             case TASK_PT_REGS -> EnumSet.of(GET_CURRENT_TASK_BTF);
         };

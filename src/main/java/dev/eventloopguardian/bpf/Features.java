@@ -76,6 +76,7 @@ public final class Features {
                 }
                 case HASH_MAP -> createMap(MapType.HASH, Integer.BYTES, Integer.BYTES, 1).close();
                 case ARRAY_MAP -> createMap(MapType.ARRAY, Integer.BYTES, Integer.BYTES, 1).close();
+                case PERCPU_ARRAY_MAP -> createMap(MapType.PERCPU_ARRAY, Integer.BYTES, Integer.BYTES, 1).close();
                 case RINGBUF -> createMap(MapType.RINGBUF, 0, 0, Linux.pageSize()).close();
                 case PERF_EVENT_PROGRAM -> load(new Assembler().mov(Reg.R0, 0).exit().assemble());
                 case GET_STACK -> load(new Assembler()
@@ -89,7 +90,7 @@ public final class Features {
                 case TASK_PT_REGS -> load(new Assembler()
                         .call(Helper.GET_CURRENT_TASK_BTF).mov(Reg.R1, Reg.R0)
                         .call(Helper.TASK_PT_REGS).mov(Reg.R0, 0).exit().assemble());
-                case RINGBUF_RESERVE_SUBMIT -> ringbufReserveSubmit();
+                case RINGBUF_HELPERS -> ringbufHelpers();
             }
             return new FeatureSupport(feature, Verdict.AVAILABLE, "");
         } catch (BpfException e) {
@@ -107,9 +108,12 @@ public final class Features {
     }
 
     // Reserve 8 bytes and submit them: the verifier insists that every reservation is given back.
-    private static void ringbufReserveSubmit() throws BpfException {
+    private static void ringbufHelpers() throws BpfException {
         try (BpfMap ring = createMap(MapType.RINGBUF, 0, 0, Linux.pageSize())) {
             load(new Assembler()
+                    .store(Size.DW, Reg.R10, -8, 0)
+                    .loadMapFd(Reg.R1, ring.fd()).mov(Reg.R2, Reg.R10).alu(AluOp.ADD, Reg.R2, -8).mov(Reg.R3, 8).mov(Reg.R4, 0)
+                    .call(Helper.RINGBUF_OUTPUT).comment("8 bytes from the stack")
                     .loadMapFd(Reg.R1, ring.fd()).mov(Reg.R2, 8).mov(Reg.R3, 0)
                     .call(Helper.RINGBUF_RESERVE)
                     .jump(JumpOp.JEQ, Reg.R0, 0, "out")

@@ -32,8 +32,6 @@ public final class Reporter implements AutoCloseable {
     private static final Duration POLL = Duration.ofMillis(100);
     /** How long records gather after a batch; reports come at most this much later. */
     private static final Duration BATCH = Duration.ofMillis(2);
-    /** How long after its sleep began an event waits for its JVM to answer: a stack walk takes a few ms. */
-    private static final long JAVA_ANSWER_LIMIT_NANOS = Duration.ofMillis(500).toNanos();
 
     private final Guard guard;
     private final ReportSettings settings;
@@ -43,37 +41,20 @@ public final class Reporter implements AutoCloseable {
     private final OpenSleeps sleeps;
     private final RingBuffer events;
     private final HotSpotPerfMaps perfMaps = new HotSpotPerfMaps();
+    private final SleepWriter writer;
     private boolean failureNoted;
-    private long hotSpotOwnSleeps;
 
     private Reporter(Guard guard, ReportSettings settings, JavaContexts java) throws GuardException {
         this.guard = guard;
         this.settings = settings;
-        StackNames names = new StackNames(SyscallTable.of(Arch.current()), KernelSymbols.kallsyms(), perfMaps, this::note);
+        KernelSymbols kernel = KernelSymbols.kallsyms();
+        StackNames names = new StackNames(SyscallTable.of(Arch.current()), kernel, perfMaps, this::note);
         names.warmUp();
+        ReportRehearsal.startForSession(kernel, settings);
         this.output = new ReportOutput(settings.events().name(), settings.events().writer());
         this.format = EventFormat.named(settings.format(), output);
-        this.sleeps = new OpenSleeps(settings.minDuration(), new OpenSleeps.Output() {
-            @Override
-            public boolean sleep(NamedEvent named) {
-                if (HotSpotOwnSleeps.isHotSpotsOwn(named.userStack())) {
-                    hotSpotOwnSleeps++;
-                    return false;
-                }
-                if (!awaitJava(named)) {
-                    return false;
-                }
-                summary.add(named);
-                format.write(named);
-                output.eventWritten();
-                return true;
-            }
-
-            @Override
-            public void woke(NamedEvent named, long nanos) {
-                format.woke(named, nanos);
-            }
-        }, exited -> {
+        this.writer = new SleepWriter(summary, format, output);
+        this.sleeps = new OpenSleeps(settings.minDuration(), writer, exited -> {
             // Nothing to free: the program keeps a thread's open sleep in its task storage, which
             // the kernel frees with the thread.
         });
@@ -105,25 +86,6 @@ public final class Reporter implements AutoCloseable {
     /** The same, asking {@code java} for the Java side of each event. */
     public static Reporter open(Guard guard, ReportSettings settings, JavaContexts java) throws GuardException {
         return new Reporter(guard, settings, java);
-    }
-
-    /**
-     * Waits, a bounded time, for the Java side of {@code named}; false when its JVM says it was no
-     * blocking call. A JVM that has not answered in time gets its event written without one.
-     */
-    private static boolean awaitJava(NamedEvent named) {
-        long waitedNanos = System.nanoTime() - named.event().monotonicNanos();
-        long leftNanos = JAVA_ANSWER_LIMIT_NANOS - Math.max(0, waitedNanos);
-        try {
-            Optional<JavaContext> java = leftNanos > 0 ? named.javaAnswer().get(leftNanos, TimeUnit.NANOSECONDS)
-                    : named.java();
-            return java.map(JavaContext::blocking).orElse(true);
-        } catch (TimeoutException | ExecutionException e) {
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return true;
-        }
     }
 
     /** Reports events as they come while {@code running} says so, then what is left in the ring buffer. */
@@ -183,6 +145,7 @@ public final class Reporter implements AutoCloseable {
             notes.println("eventloop-guardian: " + dropped + " blocking sleeps were not reported because the ring buffer "
                     + "was full (the kernel counted them)");
         }
+        long hotSpotOwnSleeps = writer.hotSpotOwnSleeps();
         if (hotSpotOwnSleeps > 0) {
             notes.println("eventloop-guardian: " + hotSpotOwnSleeps + " sleeps were HotSpot's own back-off while it defined "
                     + "classes (SpinYield::yield_or_sleep), not the application's: left out");

@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * {@link RingBuffer} reads them back. The program numbers its runs (see {@link RingPrograms}),
  * so that every run is either a record that arrived or a counted drop, never silently lost.
  */
-@KernelTest(needs = {Feature.PERF_EVENT_PROGRAM, Feature.ARRAY_MAP, Feature.RINGBUF, Feature.RINGBUF_RESERVE_SUBMIT})
+@KernelTest(needs = {Feature.PERF_EVENT_PROGRAM, Feature.ARRAY_MAP, Feature.RINGBUF, Feature.RINGBUF_HELPERS})
 class RingBufferTest {
     private static final int PAGE = Linux.pageSize();
 

@@ -26,6 +26,7 @@ public @interface KernelTest {
      * needs privileges says {@code needs = {}}.
      */
     Feature[] needs() default {Feature.KERNEL_BTF, Feature.PERF_EVENT_PROGRAM, Feature.HASH_MAP, Feature.ARRAY_MAP,
-            Feature.RINGBUF, Feature.GET_STACK, Feature.SEND_SIGNAL_THREAD, Feature.RINGBUF_RESERVE_SUBMIT,
+            Feature.PERCPU_ARRAY_MAP,
+            Feature.RINGBUF, Feature.GET_STACK, Feature.SEND_SIGNAL_THREAD, Feature.RINGBUF_HELPERS,
             Feature.GET_CURRENT_TASK_BTF, Feature.TASK_PT_REGS};
 }
