@@ -361,22 +361,9 @@ public final class GuardProgram {
                 .store(Size.DW, Reg.R10, ASLEEP_SLOT + EventLayout.ASLEEP_TIME, Reg.R1).comment("asleep since")
                 .load(runtime.size(), Reg.R1, Reg.R7, runtime.offset()).comment(runtime.expression())
                 .store(Size.DW, Reg.R10, ASLEEP_SLOT + EventLayout.ASLEEP_RUNTIME, Reg.R1));
-        asm.mov(Reg.R1, Reg.R9)
-                .mov(Reg.R2, Reg.R6)
-                .alu(AluOp.ADD, Reg.R2, EventLayout.FRAMES)
-                .mov(Reg.R3, EventLayout.MAX_KERNEL_STACK_BYTES)
-                .mov(Reg.R4, 0)
-                .call(Helper.GET_STACK).comment("kernel stack")
-                .store(Size.W, Reg.R6, EventLayout.KERNEL_STACK_BYTES, Reg.R0).comment("bytes written, or -errno");
+        emitStack(false, EventLayout.MAX_KERNEL_STACK_BYTES, 0, EventLayout.KERNEL_STACK_BYTES, "kernel stack");
         emitStackLength(Reg.R8, EventLayout.MAX_KERNEL_STACK_BYTES, "kernel_stack");
-        asm.mov(Reg.R1, Reg.R9)
-                .mov(Reg.R2, Reg.R6)
-                .alu(AluOp.ADD, Reg.R2, EventLayout.FRAMES)
-                .alu(AluOp.ADD, Reg.R2, Reg.R8).comment("the user stack follows the kernel's")
-                .mov(Reg.R3, EventLayout.MAX_USER_STACK_BYTES)
-                .mov(Reg.R4, USER_STACK)
-                .call(Helper.GET_STACK).comment("user stack")
-                .store(Size.W, Reg.R6, EventLayout.USER_STACK_BYTES, Reg.R0).comment("bytes written, or -errno");
+        emitStack(true, EventLayout.MAX_USER_STACK_BYTES, USER_STACK, EventLayout.USER_STACK_BYTES, "user stack");
         emitStackLength(Reg.R0, EventLayout.MAX_USER_STACK_BYTES, "user_stack");
         asm.alu(AluOp.ADD, Reg.R0, Reg.R8)
                 .alu(AluOp.ADD, Reg.R0, EventLayout.FRAMES)
@@ -398,6 +385,23 @@ public final class GuardProgram {
                     .load(Size.DW, Reg.R1, Reg.R10, ASLEEP_SLOT + EventLayout.ASLEEP_RUNTIME)
                     .store(Size.DW, Reg.R0, EventLayout.ASLEEP_RUNTIME, Reg.R1).comment("its runtime then: ended at the next switch-out");
         }
+    }
+
+    /**
+     * Has bpf_get_stack write a stack's frames into the record, at the start of its frames or,
+     * {@code afterKernelStack}, after the kernel stack's r8 bytes; stores the result.
+     */
+    private void emitStack(boolean afterKernelStack, int room, int flags, int resultOffset, String what) {
+        asm.mov(Reg.R1, Reg.R9)
+                .mov(Reg.R2, Reg.R6)
+                .alu(AluOp.ADD, Reg.R2, EventLayout.FRAMES);
+        if (afterKernelStack) {
+            asm.alu(AluOp.ADD, Reg.R2, Reg.R8).comment("after the kernel stack");
+        }
+        asm.mov(Reg.R3, room)
+                .mov(Reg.R4, flags)
+                .call(Helper.GET_STACK).comment(what)
+                .store(Size.W, Reg.R6, resultOffset, Reg.R0).comment("bytes written, or -errno");
     }
 
     /**
@@ -485,7 +489,6 @@ public final class GuardProgram {
                         .store(Size.DW, Reg.R6, offset, Reg.R1),
                 () -> asm.store(Size.DW, Reg.R6, offset, 0).comment(absent));
     }
-
 
     /** Counts a record the full ring buffer could not take, then goes on at {@code then}. */
     private void emitDropCount(String label, int counter, String then) {
