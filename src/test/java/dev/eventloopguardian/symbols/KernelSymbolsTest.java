@@ -32,6 +32,20 @@ class KernelSymbolsTest {
     }
 
     @Test
+    void thePaddingBeforeEachFunctionIsNotKept() {
+        // Kernels with call-depth tracking or CFI name the 16 bytes before each function.
+        KernelSymbols symbols = parse("""
+                ffffffff82266800 T __pfx_schedule
+                ffffffff82266810 T schedule
+                ffffffff822668b0 t __pfx_schedule_idle
+                ffffffff822668c0 T schedule_idle
+                """);
+        assertThat(symbols.size()).isEqualTo(2);
+        assertThat(symbols.resolve(0xffffffff8226683cL)).isEqualTo("schedule+0x2c");
+        assertThat(symbols.resolve(0xffffffff822668c4L)).isEqualTo("schedule_idle+0x4");
+    }
+
+    @Test
     void addressesBelowEverySymbolStayHexadecimal() {
         KernelSymbols symbols = parse("ffffffff81000000 T _stext\n");
         assertThat(symbols.resolve(0xffffffff80ffffffL)).isEqualTo("0xffffffff80ffffff");
