@@ -71,25 +71,10 @@ final class Summary {
     private static String fold(FoldKey stack) {
         List<String> frames = new ArrayList<>();
         frames.add(stack.thread());
-        stack.java().reversed().forEach(frame -> frames.add(javaFunction(frame)));
-        stack.user().reversed().forEach(frame -> frames.add(function(frame)));
-        stack.kernel().reversed().forEach(frame -> frames.add(function(frame)));
+        stack.java().reversed().forEach(frame -> frames.add(FoldedFrames.javaMethod(frame) + "_[j]"));
+        stack.user().reversed().forEach(frame -> frames.add(FoldedFrames.function(frame)));
+        stack.kernel().reversed().forEach(frame -> frames.add(FoldedFrames.function(frame)));
         return frames.stream().map(frame -> frame.replace(';', ':').replace(' ', '_')).collect(Collectors.joining(";"));
-    }
-
-    /** {@code a.B.c(B.java:12)} without its line, so that calls of a method from other lines merge. */
-    private static String javaFunction(String frame) {
-        int source = frame.indexOf('(');
-        return (source > 0 ? frame.substring(0, source) : frame) + "_[j]";
-    }
-
-    private static String function(String frame) {
-        int offset = frame.indexOf("+0x");
-        if (offset <= 0) {
-            return frame;
-        }
-        int file = frame.indexOf(" (", offset);
-        return frame.substring(0, offset) + (file > 0 ? frame.substring(file) : "");
     }
 
     void print(PrintWriter out, long dropped) {
