@@ -21,7 +21,7 @@ public final class KernelCondition implements BeforeAllCallback, BeforeEachCallb
     private static final int CAP_SYS_ADMIN = 21;
     private static final int CAP_PERFMON = 38;
     private static final int CAP_BPF = 39;
-    private static final String REQUIRE = "EVENTLOOP_GUARDIAN_REQUIRE_KERNEL";
+    static final String REQUIRE = "EVENTLOOP_GUARDIAN_REQUIRE_KERNEL";
 
     /** Run or not: a skip where the machine cannot run the test, a failure where it should have been able to. */
     record Outcome(boolean fails, String reason) {
