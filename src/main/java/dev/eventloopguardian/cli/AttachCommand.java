@@ -49,6 +49,7 @@ final class AttachCommand {
                         "  eventloop-guardian attach --pid 4242                                  # every thread",
                         "  eventloop-guardian attach --pid \"$(pgrep -f my-vertx-app)\" --threads 'vert.x-eventloo*'",
                         "  eventloop-guardian attach --pid 4242 --format json --output events.jsonl --min-duration 10ms",
+                        "  eventloop-guardian attach --pid 4242 --html report.html      # a page to open at Ctrl-C",
                         "",
                         "Options:")
                 .optionListHeading("")

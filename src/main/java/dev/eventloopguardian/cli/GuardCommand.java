@@ -76,6 +76,7 @@ final class GuardCommand {
                         "  eventloop-guardian --all-threads node server.js                      # every thread of Node",
                         "  eventloop-guardian --report --all-threads --threads 'vert.x-eventloo*' java -jar app.jar",
                         "                                  # report what blocks the event loops, with Java stacks",
+                        "  eventloop-guardian --report --html report.html python3 app.py         # and a flame graph page",
                         "  sudo eventloop-guardian --user \"$USER\" ./my-server                   # guarded, runs as you",
                         "  eventloop-guardian --print-policy --allow nanosleep",
                         "  eventloop-guardian attach --pid 4242 --threads 'vert.x-eventloo*'     # a running JVM, until Ctrl-C",
@@ -103,7 +104,7 @@ final class GuardCommand {
         spec.addOption(Specs.flag("--report",
                 "Report each blocking sleep (thread, syscall, arguments, kernel and user stacks) on stderr "
                         + "and keep COMMAND running; eventloop-guardian stays as its parent. Add --signal to also stop it; "
-                        + "--format, --output, --min-duration and --folded shape the report."));
+                        + "--format, --output, --min-duration, --folded and --html shape the report."));
         ReportOptions.declare(spec);
         spec.addOption(Specs.flag("--all-threads",
                 "Also guard every thread (and child process) COMMAND creates; by default only its main thread. "

@@ -25,6 +25,7 @@ final class ReportOptions {
     final Path output;
     final Duration minDuration;
     final Path folded;
+    final Path html;
     /** --jvm-agent or --no-jvm-agent, or null for the default. */
     final Boolean jvmAgent;
 
@@ -33,6 +34,7 @@ final class ReportOptions {
         output = parsed.matchedOptionValue("--output", null);
         minDuration = parsed.matchedOptionValue("--min-duration", Duration.ZERO);
         folded = parsed.matchedOptionValue("--folded", null);
+        html = parsed.matchedOptionValue("--html", null);
         jvmAgent = parsed.matchedOptionValue("--jvm-agent", null);
     }
 
@@ -53,6 +55,10 @@ final class ReportOptions {
                 .converters(new DurationConverter()).build());
         spec.addOption(Specs.option("--folded", "FILE", Path.class,
                 "At the end, write the stacks folded for flame graphs (flamegraph.pl, speedscope).").build());
+        spec.addOption(Specs.option("--html", "FILE", Path.class,
+                "At the end (or at Ctrl-C, TERM), write a page to open in any browser, offline: a flame graph of "
+                        + "the blocking stacks (click to zoom, search), a timeline of the sleeps per thread (the last "
+                        + "10 000), and counts and time blocked by syscall and by thread.").build());
         spec.addOption(OptionSpec.builder("--jvm-agent").type(Boolean.class).arity("0").negatable(true).description(
                 "Load the Java agent into the JVMs guarded with --all-threads (through JAVA_TOOL_OPTIONS) or "
                         + "attached to (through the Attach API), so that their Java-level waits (sleep, park, wait, a "
@@ -81,8 +87,8 @@ final class ReportOptions {
         if (!ReportSettings.FORMATS.contains(format)) {
             throw new UsageException("--format " + format + ": use one of " + String.join(", ", ReportSettings.FORMATS));
         }
-        if (!report && (output != null || folded != null || !format.equals("text") || !minDuration.isZero())) {
-            throw new UsageException("--format, --output, --folded and --min-duration go with --report");
+        if (!report && (output != null || folded != null || html != null || !format.equals("text") || !minDuration.isZero())) {
+            throw new UsageException("--format, --output, --folded, --html and --min-duration go with --report");
         }
     }
 
@@ -90,11 +96,13 @@ final class ReportOptions {
     int run(PrintWriter err, Session session) throws Exception {
         // stderr stays open for our own messages: only the files we create are closed here.
         try (Writer events = output == null ? null : create("--output", output);
-             Writer stacks = folded == null ? null : create("--folded", folded)) {
+             Writer stacks = folded == null ? null : create("--folded", folded);
+             Writer page = html == null ? null : create("--html", html)) {
             ReportSettings.Destination eventsTo = events == null ? new ReportSettings.Destination("stderr", stderr())
                     : new ReportSettings.Destination("--output " + output, events);
             return session.run(new ReportSettings(format, eventsTo, err,
                     Optional.ofNullable(stacks).map(writer -> new ReportSettings.Destination("--folded " + folded, writer)),
+                    Optional.ofNullable(page).map(writer -> new ReportSettings.Destination("--html " + html, writer)),
                     minDuration));
         }
     }
@@ -112,8 +120,11 @@ final class ReportOptions {
             return Files.newBufferedWriter(file);
         } catch (IOException e) {
             throw new UsageException(option + " " + file + ": cannot create it: " + IoReason.of(e)
-                    + "; give a file you can write, e.g. " + option + " ./" + (option.equals("--folded") ? "stacks.folded"
-                    : "events.txt"));
+                    + "; give a file you can write, e.g. " + option + " ./" + switch (option) {
+                        case "--folded" -> "stacks.folded";
+                        case "--html" -> "report.html";
+                        default -> "events.txt";
+                    });
         }
     }
 }

@@ -97,6 +97,29 @@ final class HtmlReport {
         this.startEpochMillis = startEpochMillis;
     }
 
+    /**
+     * {@code writer}, with this report hearing each sleep it keeps (counted in the summary and
+     * written) and each wake-up it is told of: where a session's sleeps pass.
+     */
+    OpenSleeps.Output after(OpenSleeps.Output writer) {
+        return new OpenSleeps.Output() {
+            @Override
+            public boolean sleep(NamedEvent named) {
+                boolean kept = writer.sleep(named);
+                if (kept) {
+                    HtmlReport.this.sleep(named);
+                }
+                return kept;
+            }
+
+            @Override
+            public void woke(NamedEvent named, long nanos) {
+                writer.woke(named, nanos);
+                HtmlReport.this.woke(named, nanos);
+            }
+        };
+    }
+
     /** A sleep the report counts, with its length if it has ended. */
     void sleep(NamedEvent named) {
         BlockingEvent event = named.event();

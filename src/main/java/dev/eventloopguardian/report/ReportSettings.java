@@ -9,11 +9,11 @@ import java.util.Optional;
 
 /**
  * How a session reports: events in {@code format} to {@code events}, our own notes and the
- * summary to {@code notes}, folded stacks to {@code folded} at the end, and only sleeps that
- * last {@code minDuration} or longer. The writers belong to the caller.
+ * summary to {@code notes}, folded stacks to {@code folded} and the HTML report to {@code html} at
+ * the end, and only sleeps that last {@code minDuration} or longer. The writers belong to the caller.
  */
 public record ReportSettings(String format, Destination events, PrintWriter notes, Optional<Destination> folded,
-                             Duration minDuration) {
+                             Optional<Destination> html, Duration minDuration) {
     /** Where part of the report goes, and how to name it in a message ("stderr", "--output FILE"). */
     public record Destination(String name, Writer writer) {
         public Destination {

@@ -11,12 +11,14 @@ import dev.eventloopguardian.symbols.KernelSymbols;
 import dev.eventloopguardian.sys.Arch;
 
 import java.io.PrintWriter;
+import java.io.Writer;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * The reading side of every report session, whatever it guards: takes the guard's events from
@@ -42,6 +44,8 @@ public final class Reporter implements AutoCloseable {
     private final RingBuffer events;
     private final HotSpotPerfMaps perfMaps = new HotSpotPerfMaps();
     private final SleepWriter writer;
+    /** Null without --html: a session that does not ask for the page loads none of its classes. */
+    private final HtmlReport html;
     private boolean failureNoted;
 
     private Reporter(Guard guard, ReportSettings settings, JavaContexts java) throws GuardException {
@@ -54,7 +58,8 @@ public final class Reporter implements AutoCloseable {
         this.output = new ReportOutput(settings.events().name(), settings.events().writer());
         this.format = EventFormat.named(settings.format(), output);
         this.writer = new SleepWriter(summary, format, output);
-        this.sleeps = new OpenSleeps(settings.minDuration(), writer, exited -> {
+        this.html = settings.html().isPresent() ? new HtmlReport() : null;
+        this.sleeps = new OpenSleeps(settings.minDuration(), html == null ? writer : html.after(writer), exited -> {
             // Nothing to free: the program keeps a thread's open sleep in its task storage, which
             // the kernel frees with the thread.
         });
@@ -133,9 +138,10 @@ public final class Reporter implements AutoCloseable {
     }
 
     /**
-     * Prints the summary and the drop count, and writes the folded stacks if asked. Returns
-     * whether the report is complete: every event and the folded stacks were written where the
-     * settings said (events the kernel dropped in a storm are counted, and do not make it so).
+     * Prints the summary and the drop count, and writes the folded stacks and the HTML report if
+     * asked. Returns whether the report is complete: every event, the folded stacks and the HTML
+     * report were written where the settings said (events the kernel dropped in a storm are
+     * counted, and do not make it so).
      */
     public boolean finish() throws GuardException {
         PrintWriter notes = settings.notes();
@@ -160,18 +166,26 @@ public final class Reporter implements AutoCloseable {
             notes.println("eventloop-guardian: the report is incomplete: " + output.lostEvents() + " of " + summary.events()
                     + " events were not written (" + output.failure().orElseThrow() + ")");
         }
-        if (settings.folded().isPresent()) {
-            ReportSettings.Destination destination = settings.folded().get();
-            ReportOutput folded = new ReportOutput(destination.name(), destination.writer());
-            summary.writeFolded(folded);
-            folded.flush();
-            if (!folded.intact()) {
-                complete = false;
-                notes.println("eventloop-guardian: the folded stacks were not written (" + folded.failure().orElseThrow() + ")");
-            }
+        complete &= writeAtEnd(settings.folded(), "the folded stacks were not written", summary::writeFolded);
+        if (html != null) {
+            complete &= writeAtEnd(settings.html(), "the HTML report was not written", page -> html.write(page, dropped));
         }
         notes.flush();
         return complete;
+    }
+
+    /** Writes a file made at the end, if asked for; false, with a note that says why, when it could not be written. */
+    private boolean writeAtEnd(Optional<ReportSettings.Destination> destination, String notWritten, Consumer<Writer> content) {
+        if (destination.isEmpty()) {
+            return true;
+        }
+        ReportOutput out = new ReportOutput(destination.get().name(), destination.get().writer());
+        content.accept(out);
+        out.flush();
+        if (!out.intact()) {
+            settings.notes().println("eventloop-guardian: " + notWritten + " (" + out.failure().orElseThrow() + ")");
+        }
+        return out.intact();
     }
 
     @Override
