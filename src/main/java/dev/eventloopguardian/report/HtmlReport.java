@@ -31,12 +31,14 @@ final class HtmlReport {
     static final int TIMELINE_LIMIT = 10_000;
     /** The page's data, as the page's script reads it; a change of meaning gets a new version. */
     static final String SCHEMA = "eventloop-guardian/html-report/1";
+    static final String AFTER_WAKE = "Java stack taken after the thread woke: where it went next";
 
     /** A thread as the timeline's rows and the table tell threads apart: a tid, in its process, by its name then. */
     record ThreadId(int pid, int tid, String name) {
     }
 
-    private record StackKey(String thread, String what, List<String> java, List<String> user, List<String> kernel) {
+    private record StackKey(String thread, String what, List<String> java, boolean javaAfterWake, List<String> user,
+                            List<String> kernel) {
     }
 
     /** A stack once its frames are named as the flame graph draws them: stacks whose frames differ only in offsets or lines merge. */
@@ -156,7 +158,8 @@ final class HtmlReport {
 
     private static StackKey stackKey(NamedEvent named) {
         List<String> java = named.java().map(JavaContext::stack).orElse(List.of());
-        return new StackKey(named.event().thread(), named.what(), java, named.userStack(), named.kernelStack());
+        boolean afterWake = named.java().map(JavaContext::stackAfterWake).orElse(false);
+        return new StackKey(named.event().thread(), named.what(), java, afterWake, named.userStack(), named.kernelStack());
     }
 
     /**
@@ -235,15 +238,19 @@ final class HtmlReport {
 
     /**
      * The stacks, root first as the flame graph draws them: the Java frames, then the user frames,
-     * then the kernel's, each outermost first, as in the folded stacks. Frames are written once,
-     * in a table the stacks refer to by index.
+     * then the kernel's, each outermost first, as in the folded stacks. A Java stack the JVM took
+     * after the thread woke shows where it went next, not where it blocked: a note above it keeps
+     * it apart. Frames are written once, in a table the stacks refer to by index.
      */
     private void writeStacks(JsonGenerator json) throws IOException {
         Map<Frame, Integer> frameIndex = new LinkedHashMap<>();
         Map<FoldedStack, Tally> folded = new LinkedHashMap<>();
         stacks.forEach((stack, tally) -> {
             List<Integer> frames = new ArrayList<>();
-            stack.java().reversed().forEach(frame -> frames.add(index(frameIndex, FoldedFrames.javaMethod(frame), "java")));
+            if (stack.javaAfterWake()) {
+                frames.add(index(frameIndex, AFTER_WAKE, "note"));
+            }
+            stack.java().reversed().forEach(frame -> frames.add(index(frameIndex, javaMethod(frame), "java")));
             stack.user().reversed().forEach(frame -> frames.add(index(frameIndex, FoldedFrames.function(frame),
                     frame.endsWith(" (jit)") ? "jit" : "native")));
             stack.kernel().reversed().forEach(frame -> frames.add(index(frameIndex, FoldedFrames.function(frame), "kernel")));
@@ -271,6 +278,22 @@ final class HtmlReport {
             json.writeEndObject();
         }
         json.writeEndArray();
+    }
+
+    /**
+     * A Java frame as a box has room for it: its class and method, without its line, nor the class
+     * loader and module {@link StackTraceElement#toString()} puts first ({@code app//a.B.c},
+     * {@code java.base@25/java.lang.Thread.sleep}). A hidden class's name has a slash of its own,
+     * followed by its address ({@code a.B$$Lambda/0x0000000801001234.run}), which stays.
+     */
+    static String javaMethod(String frame) {
+        String method = FoldedFrames.javaMethod(frame);
+        for (int slash = method.lastIndexOf('/'); slash >= 0; slash = method.lastIndexOf('/', slash - 1)) {
+            if (!method.startsWith("0x", slash + 1)) {
+                return method.substring(slash + 1);
+            }
+        }
+        return method;
     }
 
     private static int index(Map<Frame, Integer> index, String name, String kind) {

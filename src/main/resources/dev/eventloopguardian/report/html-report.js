@@ -17,6 +17,7 @@
     jit: { label: 'JIT-compiled (user stack)', hue: 172, sat: 48, light: 60 },
     native: { label: 'native (user stack)', hue: 4, sat: 68, light: 66 },
     kernel: { label: 'kernel', hue: 33, sat: 85, light: 58 },
+    note: { label: 'note', hue: 50, sat: 20, light: 88 },
   };
   const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
   const tooltip = document.getElementById('tooltip');
@@ -246,7 +247,7 @@
   }
 
   function flameGraph() {
-    legend(document.getElementById('legend'), Object.keys(KINDS).filter((kind) => kind !== 'root')
+    legend(document.getElementById('legend'), Object.keys(KINDS).filter((kind) => kind !== 'root' && kind !== 'note')
       .map((kind) => [KINDS[kind].label, colour(kind, '')]));
     root = buildTree(false);
     focus = root;

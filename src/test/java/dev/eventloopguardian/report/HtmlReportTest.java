@@ -81,6 +81,17 @@ class HtmlReportTest {
     }
 
     @Test
+    void aJavaStackTakenAfterTheThreadWokeIsKeptApartUnderANote() throws Exception {
+        HtmlReport report = report(10);
+        JavaContext afterWake = new JavaContext(true, "loop", 3, false, JAVA.stack(), true);
+        report.sleep(event("loop", 11, 0, "futex", JVM, Optional.of(JAVA), OptionalLong.of(2_000)));
+        report.sleep(event("loop", 11, 10, "futex", JVM, Optional.of(afterWake), OptionalLong.of(3_000)));
+
+        assertThat(stacks(json(report, 0))).hasSize(2).last().asString()
+                .startsWith("loop/futex (sleep) ; " + HtmlReport.AFTER_WAKE + " [note] ; Loop.run [java]");
+    }
+
+    @Test
     void stacksThatDifferOnlyInOffsetsOrLinesMerge() throws Exception {
         HtmlReport report = report(10);
         JavaContext otherLine = new JavaContext(true, "loop", 3, false,
@@ -93,6 +104,20 @@ class HtmlReportTest {
         assertThat(stack).hasSize(1);
         assertThat(stack.get(0).get("sleeps").asLong()).isEqualTo(2);
         assertThat(stack.get(0).get("blockedNs").asLong()).isEqualTo(5_000);
+    }
+
+    @Test
+    void javaFramesLoseTheirLoaderModuleAndLineAndKeepAHiddenClasssName() {
+        assertThat(HtmlReport.javaMethod("app//BlockingLoops.sleepInHandler(BlockingLoops.java:37)"))
+                .isEqualTo("BlockingLoops.sleepInHandler");
+        assertThat(HtmlReport.javaMethod("java.base@25.0.3/java.lang.Thread.sleep(Thread.java:540)"))
+                .isEqualTo("java.lang.Thread.sleep");
+        assertThat(HtmlReport.javaMethod("com.foo.loader/foo@9.0/com.foo.Main.run(Main.java:101)")).isEqualTo("com.foo.Main.run");
+        assertThat(HtmlReport.javaMethod("app//BlockingLoops$$Lambda/0x000000007b045c20.run(Unknown Source)"))
+                .isEqualTo("BlockingLoops$$Lambda/0x000000007b045c20.run");
+        assertThat(HtmlReport.javaMethod("java.base/jdk.internal.misc.Unsafe.park(Native Method)"))
+                .isEqualTo("jdk.internal.misc.Unsafe.park");
+        assertThat(HtmlReport.javaMethod("a.B.c(B.java:12)")).isEqualTo("a.B.c");
     }
 
     @Test
