@@ -1,6 +1,7 @@
 package dev.eventloopguardian.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -53,6 +54,15 @@ public final class ReportPages {
                 })""");
         return new Drawn(texts(drawn.get("frames")), drawn.get("marks").asInt(), texts(drawn.get("rows")),
                 drawn.get("text").asText());
+    }
+
+    /** The page's data, read from the file as the page's script reads it. */
+    public static JsonNode data(Path html) throws IOException {
+        String page = Files.readString(html);
+        String open = "<script type=\"application/json\" id=\"report-data\">";
+        int start = page.indexOf(open);
+        assertThat(start).as("the page has its data: " + html).isNotNegative();
+        return new ObjectMapper().readTree(page.substring(start + open.length(), page.indexOf("</script>", start)));
     }
 
     private static List<String> texts(JsonNode array) {
