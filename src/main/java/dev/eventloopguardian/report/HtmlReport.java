@@ -31,7 +31,7 @@ final class HtmlReport {
     static final int TIMELINE_LIMIT = 10_000;
     /** The page's data, as the page's script reads it; a change of meaning gets a new version. */
     static final String SCHEMA = "eventloop-guardian/html-report/1";
-    static final String AFTER_WAKE = "Java stack taken after the thread woke: where it went next";
+    static final String AFTER_WAKE = "the Java frames above were taken after the thread woke: where it went next";
 
     /** A thread as the timeline's rows and the table tell threads apart: a tid, in its process, by its name then. */
     record ThreadId(int pid, int tid, String name) {
@@ -185,8 +185,9 @@ final class HtmlReport {
             json.writeNumberField("endNs", nowNanos - startNanos);
             json.writeNumberField("sleeps", sleeps);
             json.writeNumberField("dropped", dropped);
-            Map<String, Integer> syscallIndex = writeSyscalls(json);
-            Map<ThreadId, Integer> threadIndex = writeThreads(json);
+            Map<String, Integer> syscallIndex = writeTallies(json, "syscalls", syscalls,
+                    (out, syscall, tally) -> out.writeStringField("name", syscall));
+            Map<ThreadId, Integer> threadIndex = writeTallies(json, "threads", threads, HtmlReport::writeThread);
             writeStacks(json);
             writeTimeline(json, syscallIndex, threadIndex);
             json.writeEndObject();
@@ -196,37 +197,35 @@ final class HtmlReport {
         return text.toString();
     }
 
-    private Map<String, Integer> writeSyscalls(JsonGenerator json) throws IOException {
-        Map<String, Integer> index = new HashMap<>();
-        json.writeArrayFieldStart("syscalls");
-        for (Map.Entry<String, Tally> syscall : syscalls.entrySet()) {
-            index.put(syscall.getKey(), index.size());
+    /** What an entry of a table writes before its tally: its name, and for a thread its ids. */
+    @FunctionalInterface
+    private interface Heading<K> {
+        void write(JsonGenerator json, K key, Tally tally) throws IOException;
+    }
+
+    /** Writes {@code tallies} as the array {@code field}; returns each key's index in it, for the timeline. */
+    private static <K> Map<K, Integer> writeTallies(JsonGenerator json, String field, Map<K, Tally> tallies, Heading<K> heading)
+            throws IOException {
+        Map<K, Integer> index = new HashMap<>();
+        json.writeArrayFieldStart(field);
+        for (Map.Entry<K, Tally> entry : tallies.entrySet()) {
+            index.put(entry.getKey(), index.size());
             json.writeStartObject();
-            json.writeStringField("name", syscall.getKey());
-            writeTally(json, syscall.getValue());
+            heading.write(json, entry.getKey(), entry.getValue());
+            writeTally(json, entry.getValue());
             json.writeEndObject();
         }
         json.writeEndArray();
         return index;
     }
 
-    private Map<ThreadId, Integer> writeThreads(JsonGenerator json) throws IOException {
-        Map<ThreadId, Integer> index = new HashMap<>();
-        json.writeArrayFieldStart("threads");
-        for (Map.Entry<ThreadId, Tally> thread : threads.entrySet()) {
-            index.put(thread.getKey(), index.size());
-            json.writeStartObject();
-            json.writeStringField("name", thread.getKey().name());
-            json.writeNumberField("pid", thread.getKey().pid());
-            json.writeNumberField("tid", thread.getKey().tid());
-            if (thread.getValue().javaName != null) {
-                json.writeStringField("javaName", thread.getValue().javaName);
-            }
-            writeTally(json, thread.getValue());
-            json.writeEndObject();
+    private static void writeThread(JsonGenerator json, ThreadId thread, Tally tally) throws IOException {
+        json.writeStringField("name", thread.name());
+        json.writeNumberField("pid", thread.pid());
+        json.writeNumberField("tid", thread.tid());
+        if (tally.javaName != null) {
+            json.writeStringField("javaName", tally.javaName);
         }
-        json.writeEndArray();
-        return index;
     }
 
     private static void writeTally(JsonGenerator json, Tally tally) throws IOException {
@@ -239,18 +238,19 @@ final class HtmlReport {
     /**
      * The stacks, root first as the flame graph draws them: the Java frames, then the user frames,
      * then the kernel's, each outermost first, as in the folded stacks. A Java stack the JVM took
-     * after the thread woke shows where it went next, not where it blocked: a note above it keeps
-     * it apart. Frames are written once, in a table the stacks refer to by index.
+     * after the thread woke shows where it went next, not where it blocked: a note under its Java
+     * frames says so. In a loop that is mostly the same code, whose frames then merge with those
+     * taken while it blocked. Frames are written once, in a table the stacks refer to by index.
      */
     private void writeStacks(JsonGenerator json) throws IOException {
         Map<Frame, Integer> frameIndex = new LinkedHashMap<>();
         Map<FoldedStack, Tally> folded = new LinkedHashMap<>();
         stacks.forEach((stack, tally) -> {
             List<Integer> frames = new ArrayList<>();
+            stack.java().reversed().forEach(frame -> frames.add(index(frameIndex, javaMethod(frame), "java")));
             if (stack.javaAfterWake()) {
                 frames.add(index(frameIndex, AFTER_WAKE, "note"));
             }
-            stack.java().reversed().forEach(frame -> frames.add(index(frameIndex, javaMethod(frame), "java")));
             stack.user().reversed().forEach(frame -> frames.add(index(frameIndex, FoldedFrames.function(frame),
                     frame.endsWith(" (jit)") ? "jit" : "native")));
             stack.kernel().reversed().forEach(frame -> frames.add(index(frameIndex, FoldedFrames.function(frame), "kernel")));

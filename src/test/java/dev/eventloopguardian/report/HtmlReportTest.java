@@ -81,14 +81,15 @@ class HtmlReportTest {
     }
 
     @Test
-    void aJavaStackTakenAfterTheThreadWokeIsKeptApartUnderANote() throws Exception {
+    void aJavaStackTakenAfterTheThreadWokeHasANoteUnderItsJavaFrames() throws Exception {
         HtmlReport report = report(10);
         JavaContext afterWake = new JavaContext(true, "loop", 3, false, JAVA.stack(), true);
         report.sleep(event("loop", 11, 0, "futex", JVM, Optional.of(JAVA), OptionalLong.of(2_000)));
         report.sleep(event("loop", 11, 10, "futex", JVM, Optional.of(afterWake), OptionalLong.of(3_000)));
 
         assertThat(stacks(json(report, 0))).hasSize(2).last().asString()
-                .startsWith("loop/futex (sleep) ; " + HtmlReport.AFTER_WAKE + " [note] ; Loop.run [java]");
+                .startsWith("loop/futex (sleep) ; Loop.run [java] ; Loop.handle [java] ; java.lang.Thread.sleep [java] ; "
+                        + HtmlReport.AFTER_WAKE + " [note] ; void Loop.handle(int) (jit) [jit]");
     }
 
     @Test
