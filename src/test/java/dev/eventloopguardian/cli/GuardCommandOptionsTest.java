@@ -94,6 +94,14 @@ class GuardCommandOptionsTest {
     }
 
     @Test
+    void htmlGoesWithReport() {
+        assertThatThrownBy(() -> parse("--html", "report.html", "x").policy())
+                .hasMessageContaining("--html and --min-duration go with --report");
+        assertThat(parse("--report", "--html", "report.html", "x").reportOptions.html)
+                .isEqualTo(java.nio.file.Path.of("report.html"));
+    }
+
+    @Test
     void reportAloneSendsNoSignalAndReportWithSignalDoesBoth() throws Exception {
         Policy reportOnly = parse("--report", "x").policy();
         assertThat(reportOnly.report()).isTrue();
