@@ -17,8 +17,8 @@ import java.util.Base64;
  *
  * <p>Thread names and symbols come from the guarded program, which may name them anything. They
  * reach the page only inside the JSON, in a {@code <script type="application/json">} element, with
- * every character that could end that element or a JavaScript string written as a {@code \\u}
- * escape ({@link #scriptSafe}); the script puts them into the page as text, never as markup.
+ * every character that could end that element or a JavaScript string written as a six-character
+ * JSON escape ({@link #scriptSafe}); the script puts them into the page as text, never as markup.
  */
 final class HtmlPage {
     private static final String TEMPLATE = "html-report.html";
@@ -47,7 +47,7 @@ final class HtmlPage {
     }
 
     /**
-     * {@code json} with {@code <}, {@code >} and {@code &} written as {@code \\u} escapes, so that no
+     * {@code json} with {@code <}, {@code >} and {@code &} written as JSON escapes, so that no
      * {@code </script>} or {@code <!--} can end or change the element it is embedded in, and with
      * U+2028 and U+2029, which some JavaScript parsers take for line ends, escaped too. Outside
      * strings, JSON has none of these characters, so escaping them everywhere escapes them only in

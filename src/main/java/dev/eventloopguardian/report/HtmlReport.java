@@ -31,6 +31,7 @@ final class HtmlReport {
     static final int TIMELINE_LIMIT = 10_000;
     /** The page's data, as the page's script reads it; a change of meaning gets a new version. */
     static final String SCHEMA = "eventloop-guardian/html-report/1";
+    /** The note under the Java frames of a stack the JVM took once the thread had woken. */
     static final String AFTER_WAKE = "the Java frames above were taken after the thread woke: where it went next";
 
     /** A thread as the timeline's rows and the table tell threads apart: a tid, in its process, by its name then. */
@@ -41,7 +42,7 @@ final class HtmlReport {
                             List<String> kernel) {
     }
 
-    /** A stack once its frames are named as the flame graph draws them: stacks whose frames differ only in offsets or lines merge. */
+    /** A stack with its frames named as the flame graph draws them: stacks that differ only in offsets or lines merge. */
     private record FoldedStack(String thread, String what, List<Integer> frames) {
     }
 

@@ -112,7 +112,8 @@ class HtmlReportIT {
             // the program's own frames are asked of some of its stacks, not all.
             assertThat(drawn.frames()).as(output)
                     .contains("futex (sleep)", "futex (park)", "poll")
-                    .anySatisfy(frame -> assertThat(frame).matches("BlockingLoops\\.(sleepInHandler|readConfiguration|awaitReplies)"))
+                    .anySatisfy(frame -> assertThat(frame)
+                            .matches("BlockingLoops\\.(sleepInHandler|readConfiguration|awaitReplies)"))
                     .anySatisfy(frame -> assertThat(frame).endsWith(" (libc.so.6)"))
                     .contains("schedule");
             assertThat(drawn.tableRows()).anySatisfy(row -> assertThat(row).startsWith("loop-1 (tid "))

@@ -70,10 +70,11 @@ class HtmlReportInChromiumTest {
                     + " && document.scripts.length === 2").asBoolean()).isTrue();
 
             // Click a syscall: it fills the width, and the other syscalls leave the graph.
-            chromium.evaluate("[...document.querySelectorAll('#flame .frame')].find(box => box.textContent === 'futex (sleep)').click()");
-            assertThat(chromium.evaluate("[...document.querySelectorAll('#flame .frame')].find(box => box.textContent === 'futex (sleep)')"
-                    + ".style.width").asText()).isEqualTo("100%");
-            assertThat(ReportPages.drawn(chromium).frames()).contains("Loop.run").doesNotContain("clock_nanosleep", "main (storm)");
+            String futexBox = "[...document.querySelectorAll('#flame .frame')].find(box => box.textContent === 'futex (sleep)')";
+            chromium.evaluate(futexBox + ".click()");
+            assertThat(chromium.evaluate(futexBox + ".style.width").asText()).isEqualTo("100%");
+            assertThat(ReportPages.drawn(chromium).frames()).contains("Loop.run")
+                    .doesNotContain("clock_nanosleep", "main (storm)");
             chromium.evaluate("document.getElementById('reset-zoom').click()");
             assertThat(ReportPages.drawn(chromium).frames()).contains("clock_nanosleep");
 
@@ -92,7 +93,8 @@ class HtmlReportInChromiumTest {
                     .put("x", box.get("x").asDouble()).put("y", box.get("y").asDouble()));
             assertThat(chromium.evaluate("document.getElementById('tooltip').hidden").asBoolean()).isFalse();
             assertThat(chromium.evaluate("document.getElementById('tooltip').innerText").asText())
-                    .contains("clock_nanosleep", "syscall", "31 sleeps: 49.2 % of all", "blocked 360 ms in all (the 30 sleeps whose length is known)");
+                    .contains("clock_nanosleep", "syscall", "31 sleeps: 49.2 % of all",
+                            "blocked 360 ms in all (the 30 sleeps whose length is known)");
         }
     }
 }

@@ -237,7 +237,8 @@ public final class Chromium implements AutoCloseable {
         long deadline = System.nanoTime() + ANSWER.toNanos();
         while (System.nanoTime() < deadline) {
             synchronized (events) {
-                if (events.subList(after, events.size()).stream().anyMatch(event -> event.get("method").asText().equals(method))) {
+                List<JsonNode> since = events.subList(after, events.size());
+                if (since.stream().anyMatch(event -> event.get("method").asText().equals(method))) {
                     return;
                 }
                 try {
