@@ -81,7 +81,7 @@ final class AttachCommand {
             AttachedProcess.requireAttachable(pid);
             GuardProgram.validate(policy, SyscallTable.of(Arch.current()));
             try (Guard guard = Guard.load(policy, policyOptions.btf)) {
-                return reportOptions.run(err, settings -> AttachSession.run(guard, pid, settings, quiet, jvmAgent));
+                return reportOptions.run(err, guard, settings -> AttachSession.run(guard, pid, settings, quiet, jvmAgent));
             }
         } catch (Exception e) {
             return Failures.report(e, err);

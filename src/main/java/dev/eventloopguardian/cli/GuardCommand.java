@@ -103,7 +103,8 @@ final class GuardCommand {
         spec.addOption(Specs.flag("--report",
                 "Report each blocking sleep (thread, syscall, arguments, kernel and user stacks) on stderr "
                         + "and keep COMMAND running; eventloop-guardian stays as its parent. Add --signal to also stop it; "
-                        + "--format, --output, --min-duration and --folded shape the report."));
+                        + "--format, --output, --min-duration and --folded shape the report; --metrics serves it to "
+                        + "Prometheus."));
         ReportOptions.declare(spec);
         spec.addOption(Specs.flag("--all-threads",
                 "Also guard every thread (and child process) COMMAND creates; by default only its main thread. "
@@ -172,7 +173,7 @@ final class GuardCommand {
                 return 0;
             }
             if (report) {
-                return reportOptions.run(err, settings -> ReportSession.run(guard, guarded, allThreads, settings, jvmAgent));
+                return reportOptions.run(err, guard, settings -> ReportSession.run(guard, guarded, allThreads, settings, jvmAgent));
             }
             execWithJvmAgent(guard, guarded, jvmAgent, account, err);
             throw new AssertionError("exec returned");

@@ -10,10 +10,11 @@ import java.util.Optional;
 /**
  * How a session reports: events in {@code format} to {@code events}, our own notes and the
  * summary to {@code notes}, folded stacks to {@code folded} at the end, and only sleeps that
- * last {@code minDuration} or longer. The writers belong to the caller.
+ * last {@code minDuration} or longer; {@code observer} follows the session (metrics). The writers
+ * belong to the caller.
  */
 public record ReportSettings(String format, Destination events, PrintWriter notes, Optional<Destination> folded,
-                             Duration minDuration) {
+                             Duration minDuration, SessionObserver observer) {
     /** Where part of the report goes, and how to name it in a message ("stderr", "--output FILE"). */
     public record Destination(String name, Writer writer) {
         public Destination {
@@ -30,9 +31,16 @@ public record ReportSettings(String format, Destination events, PrintWriter note
      */
     public static final Duration LONGEST_MIN_DURATION = Duration.ofHours(24);
 
+    /** The same, followed by no one. */
+    public ReportSettings(String format, Destination events, PrintWriter notes, Optional<Destination> folded,
+                          Duration minDuration) {
+        this(format, events, notes, folded, minDuration, SessionObserver.NONE);
+    }
+
     public ReportSettings {
         Objects.requireNonNull(events);
         Objects.requireNonNull(notes);
+        Objects.requireNonNull(observer);
         if (!FORMATS.contains(format)) {
             throw new IllegalArgumentException("unknown format '" + format + "': use one of " + String.join(", ", FORMATS));
         }

@@ -64,6 +64,7 @@ public final class Reporter implements AutoCloseable {
                     return false;
                 }
                 summary.add(named);
+                settings.observer().reported(ReportedSleep.of(named));
                 format.write(named);
                 output.eventWritten();
                 return true;
@@ -72,6 +73,7 @@ public final class Reporter implements AutoCloseable {
             @Override
             public void woke(NamedEvent named, long nanos) {
                 format.woke(named, nanos);
+                settings.observer().woke(ReportedSleep.of(named), nanos);
             }
         }, exited -> {
             // Nothing to free: the program keeps a thread's open sleep in its task storage, which
