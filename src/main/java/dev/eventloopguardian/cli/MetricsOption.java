@@ -7,6 +7,8 @@ import dev.eventloopguardian.metrics.MetricsEndpoint;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
 import java.net.UnknownHostException;
 
 /**
@@ -21,7 +23,7 @@ final class MetricsOption {
             + "drops; the guard's health. ADDR is 127.0.0.1 unless given (0.0.0.0:9464 serves every interface); port "
             + "0 takes a free one. The address is printed. A thread pool is a thread's name with each run of digits "
             + "written N (vert.x-eventloop-thread-3 is vert.x-eventloop-thread-N); a thread named as its process "
-            + "keeps its name. Past 1000 series, sleeps are counted under the labels 'other'.";
+            + "keeps its name. Past 1000 series (100 for the histogram), sleeps are counted under the labels 'other'.";
 
     private MetricsOption() {
     }
@@ -48,8 +50,12 @@ final class MetricsOption {
             throw new UsageException(NAME + " " + text + ": no such address: " + address.host()
                     + "; give an address of this machine, e.g. " + NAME + " 127.0.0.1:" + address.port());
         } catch (IOException e) {
-            throw new UsageException(NAME + " " + text + ": cannot listen on " + address + ": " + e.getMessage()
-                    + "; give another port, or port 0 for a free one (" + NAME + " " + address.withPort(0) + ")");
+            String remedy = isThisMachines(address.host())
+                    ? "give another port, or port 0 for a free one (" + NAME + " " + address.withPort(0) + ")"
+                    : "give an address of this machine (" + NAME + " 127.0.0.1:" + address.port() + ", or 0.0.0.0:"
+                    + address.port() + " for every interface)";
+            throw new UsageException(NAME + " " + text + ": cannot listen on " + address + ": " + e.getMessage() + "; "
+                    + remedy);
         } catch (NoClassDefFoundError e) {
             throw new GuardException(GuardException.Kind.UNSUPPORTED, NAME + " needs the Prometheus client, which is "
                     + "kept beside the jar in target/lib, not in it: run ./eventloop-guardian, which puts it on the "
@@ -58,5 +64,15 @@ final class MetricsOption {
         notes.println("eventloop-guardian: metrics at " + endpoint.address().url());
         notes.flush();
         return endpoint;
+    }
+
+    /** Whether {@code host} names this machine, where another port may do: else the address is wrong. */
+    private static boolean isThisMachines(String host) {
+        try {
+            InetAddress address = InetAddress.getByName(host);
+            return address.isAnyLocalAddress() || address.isLoopbackAddress() || NetworkInterface.getByInetAddress(address) != null;
+        } catch (IOException e) {
+            return false;
+        }
     }
 }

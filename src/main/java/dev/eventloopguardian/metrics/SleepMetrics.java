@@ -46,12 +46,8 @@ public final class SleepMetrics implements SessionObserver {
     SleepMetrics(PrometheusRegistry registry, int sleepSeriesLimit, int durationSeriesLimit) {
         sleepSeries = new SeriesLimit(sleepSeriesLimit);
         durationSeries = new SeriesLimit(durationSeriesLimit);
-        sleeps = Counter.builder(Prometheus.PROPERTIES)
-                .name("eventloop_guardian_blocking_sleeps")
-                .help("Blocking sleeps reported: a guarded thread went to sleep in a syscall its policy does not allow")
-                .labelNames("pid", "process", "thread_pool", "syscall", "kind", "container")
-                .withoutExemplars()
-                .register(registry);
+        // A scrape collects in the order of registration, while sleeps go on being reported: the
+        // histogram first, so that a scrape never shows more lengths than sleeps.
         blocked = Histogram.builder(Prometheus.PROPERTIES)
                 .name("eventloop_guardian_blocked_seconds")
                 .unit(Unit.SECONDS)
@@ -59,6 +55,12 @@ public final class SleepMetrics implements SessionObserver {
                 .labelNames("process", "thread_pool", "syscall")
                 .classicOnly()
                 .classicUpperBounds(BLOCKED_SECONDS_BOUNDS)
+                .withoutExemplars()
+                .register(registry);
+        sleeps = Counter.builder(Prometheus.PROPERTIES)
+                .name("eventloop_guardian_blocking_sleeps")
+                .help("Blocking sleeps reported: a guarded thread went to sleep in a syscall its policy does not allow")
+                .labelNames("pid", "process", "thread_pool", "syscall", "kind", "container")
                 .withoutExemplars()
                 .register(registry);
         folded = Counter.builder(Prometheus.PROPERTIES)

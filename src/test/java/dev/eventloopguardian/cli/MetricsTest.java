@@ -139,9 +139,12 @@ class MetricsTest {
         }
         assertThat(ran).as("COMMAND never ran").doesNotExist();
 
-        Guardian.Result unknown = guardian().run("--report", "--metrics", "no-such-host.invalid:9464", "touch", ran.toString());
-        assertThat(unknown.status()).as(unknown.toString()).isEqualTo(ExitCodes.USAGE);
-        assertThat(unknown.stderr()).contains("no such address: no-such-host.invalid");
+        // Bound, not connected to: no packet leaves for the documentation range (RFC 5737).
+        Guardian.Result elsewhere = guardian().run("--report", "--metrics", "192.0.2.1:9464", "touch", ran.toString());
+        assertThat(elsewhere.status()).as(elsewhere.toString()).isEqualTo(ExitCodes.USAGE);
+        assertThat(elsewhere.stderr()).contains("cannot listen on 192.0.2.1:9464",
+                "give an address of this machine (--metrics 127.0.0.1:9464, or 0.0.0.0:9464 for every interface)");
+
         assertThat(ran).doesNotExist();
     }
 
