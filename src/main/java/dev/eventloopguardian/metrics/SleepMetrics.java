@@ -75,7 +75,7 @@ public final class SleepMetrics implements SessionObserver {
     @Override
     public void reported(ReportedSleep sleep) {
         Processes.Process process = process(sleep);
-        String pool = ThreadPools.of(sleep.javaThread().orElse(sleep.thread()), process.name());
+        String pool = pool(sleep, process);
         List<String> labels = List.of(Integer.toString(sleep.pid()), process.name(), pool, sleep.syscall(), sleep.kind(),
                 process.container());
         if (sleepSeries.admits(labels)) {
@@ -90,7 +90,12 @@ public final class SleepMetrics implements SessionObserver {
     @Override
     public void woke(ReportedSleep sleep, long offCpuNanos) {
         Processes.Process process = process(sleep);
-        observe(process, ThreadPools.of(sleep.javaThread().orElse(sleep.thread()), process.name()), sleep, offCpuNanos);
+        observe(process, pool(sleep, process), sleep, offCpuNanos);
+    }
+
+    /** The thread's pool: from its Java name when its JVM gave it, which the kernel's cuts to 15 characters. */
+    private static String pool(ReportedSleep sleep, Processes.Process process) {
+        return ThreadPools.of(sleep.javaThread().orElse(sleep.thread()), process.name());
     }
 
     private Processes.Process process(ReportedSleep sleep) {
