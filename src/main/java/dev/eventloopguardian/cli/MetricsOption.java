@@ -12,9 +12,10 @@ import java.net.NetworkInterface;
 import java.net.UnknownHostException;
 
 /**
- * {@code --metrics [ADDR:]PORT}: the session's metrics, served for Prometheus while it runs.
- * Apart from {@link ReportOptions} so that no class of the metrics, nor of the Prometheus client
- * they use, is loaded by a command line that does not ask for them (a guard's launch time).
+ * {@code --metrics [ADDR:]PORT}: the session's metrics, served for Prometheus while it runs: the
+ * option's text, its errors and what to do about them. The command line reaches the metrics only
+ * through here, and only when the option was given, so that neither they nor the Prometheus client
+ * are loaded by one that does not ask for them (a guard's launch time; see MetricsTest).
  */
 final class MetricsOption {
     static final String NAME = "--metrics";
