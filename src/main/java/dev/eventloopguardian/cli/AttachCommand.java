@@ -50,12 +50,14 @@ final class AttachCommand {
                         "  eventloop-guardian attach --pid \"$(pgrep -f my-vertx-app)\" --threads 'vert.x-eventloo*'",
                         "  eventloop-guardian attach --pid 4242 --format json --output events.jsonl --min-duration 10ms",
                         "  eventloop-guardian attach --pid 4242 --html report.html      # a page to open at Ctrl-C",
+                        "  eventloop-guardian attach --pid 4242 --metrics 9464        # for Prometheus, at 127.0.0.1:9464",
                         "",
                         "Options:")
                 .optionListHeading("")
                 .footerHeading("%n")
                 .footer(
-                        "Exit status: 0 once detached; 64 bad usage or no such process, 69 the kernel lacks a feature, "
+                        "Exit status: 0 once detached; 64 bad usage, no such process or a --metrics address in use, 69 "
+                                + "the kernel lacks a feature, "
                                 + "74 the report could not be written in full (disk full, reader gone), 77 missing privileges "
                                 + "(CAP_BPF and CAP_PERFMON, and the right to trace PID).",
                         "");
@@ -82,7 +84,7 @@ final class AttachCommand {
             AttachedProcess.requireAttachable(pid);
             GuardProgram.validate(policy, SyscallTable.of(Arch.current()));
             try (Guard guard = Guard.load(policy, policyOptions.btf)) {
-                return reportOptions.run(err, settings -> AttachSession.run(guard, pid, settings, quiet, jvmAgent));
+                return reportOptions.run(err, guard, settings -> AttachSession.run(guard, pid, settings, quiet, jvmAgent));
             }
         } catch (Exception e) {
             return Failures.report(e, err);

@@ -36,6 +36,7 @@ final class AttachSession {
              Reporter reporter = Reporter.open(guard, settings, JvmAgent.javaContexts(jvm));
              StopSignals stop = StopSignals.install()) {
             try (AttachedProcess attached = guard.attachToProcess(pid)) {
+                settings.observer().guarding(pid, true);
                 if (!quiet) {
                     notes.printf("eventloop-guardian: attached to pid %d (%s), %d threads and those it creates; "
                             + "Ctrl-C detaches%n", pid, name(pid), attached.threads());
@@ -46,6 +47,7 @@ final class AttachSession {
                 }
                 reporter.reportWhile(() -> !stop.received() && target.map(ProcessHandle::isAlive).orElse(false));
             }
+            settings.observer().detached();
             if (!quiet) {
                 notes.println(stop.received()
                         ? "eventloop-guardian: " + stop.signalName() + ": detached from pid " + pid + ", which runs on"

@@ -1,6 +1,9 @@
 package dev.eventloopguardian.cli;
 
+import dev.eventloopguardian.guard.Guard;
+import dev.eventloopguardian.metrics.MetricsEndpoint;
 import dev.eventloopguardian.report.ReportSettings;
+import dev.eventloopguardian.report.SessionObserver;
 import dev.eventloopguardian.text.IoReason;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -28,6 +31,8 @@ final class ReportOptions {
     final Path html;
     /** --jvm-agent or --no-jvm-agent, or null for the default. */
     final Boolean jvmAgent;
+    /** --metrics as given, or null. */
+    final String metrics;
 
     private ReportOptions(ParseResult parsed) {
         format = parsed.matchedOptionValue("--format", "text");
@@ -36,6 +41,7 @@ final class ReportOptions {
         folded = parsed.matchedOptionValue("--folded", null);
         html = parsed.matchedOptionValue("--html", null);
         jvmAgent = parsed.matchedOptionValue("--jvm-agent", null);
+        metrics = parsed.matchedOptionValue(MetricsOption.NAME, null);
     }
 
     /** The options as {@code parsed} gives them. */
@@ -65,6 +71,7 @@ final class ReportOptions {
                         + "contended monitor) are caught and, with --report and attach, each event carries its Java "
                         + "stack. On by default with --report and attach; off for the guard that aborts, since a JVM's "
                         + "first requests wait for monitors while its classes load: report first.").build());
+        spec.addOption(Specs.option(MetricsOption.NAME, "[ADDR:]PORT", String.class, MetricsOption.DESCRIPTION).build());
     }
 
     /**
@@ -87,15 +94,24 @@ final class ReportOptions {
         if (!ReportSettings.FORMATS.contains(format)) {
             throw new UsageException("--format " + format + ": use one of " + String.join(", ", ReportSettings.FORMATS));
         }
-        if (!report && (output != null || folded != null || html != null || !format.equals("text") || !minDuration.isZero())) {
-            throw new UsageException("--format, --output, --folded, --html and --min-duration go with --report");
+        if (!report && (output != null || folded != null || html != null || !format.equals("text")
+                || !minDuration.isZero() || metrics != null)) {
+            throw new UsageException("--format, --output, --folded, --html, --min-duration and --metrics go with --report");
+        }
+        if (metrics != null) {
+            MetricsOption.address(metrics);
         }
     }
 
-    /** Runs {@code session} with the settings, creating the files it writes and closing them after. */
-    int run(PrintWriter err, Session session) throws Exception {
+    /**
+     * Runs {@code session} of {@code guard} with the settings, creating the files it writes and
+     * serving its metrics before, closing them after: the metrics before the guard they read.
+     */
+    int run(PrintWriter err, Guard guard, Session session) throws Exception {
         // stderr stays open for our own messages: only the files we create are closed here.
-        try (Writer events = output == null ? null : create("--output", output);
+        // The metrics first: an address that cannot be bound leaves no file behind.
+        try (MetricsEndpoint served = metrics == null ? null : MetricsOption.serve(metrics, guard, err);
+             Writer events = output == null ? null : create("--output", output);
              Writer stacks = folded == null ? null : create("--folded", folded);
              Writer page = html == null ? null : create("--html", html)) {
             ReportSettings.Destination eventsTo = events == null ? new ReportSettings.Destination("stderr", stderr())
@@ -103,7 +119,7 @@ final class ReportOptions {
             return session.run(new ReportSettings(format, eventsTo, err,
                     Optional.ofNullable(stacks).map(writer -> new ReportSettings.Destination("--folded " + folded, writer)),
                     Optional.ofNullable(page).map(writer -> new ReportSettings.Destination("--html " + html, writer)),
-                    minDuration));
+                    minDuration, served == null ? SessionObserver.NONE : served.observer()));
         }
     }
 

@@ -71,6 +71,7 @@ final class ReportSession {
             RuntimeException broken = null;
             try (event; SignalForwarding forwarding = SignalForwarding.to(child.pid())) {
                 Linux.kill((int) child.pid(), SIGCONT);
+                settings.observer().guarding(child.pid(), allThreads);
                 try {
                     reporter.reportWhile(child::isAlive);
                 } catch (RuntimeException bug) {
@@ -81,6 +82,7 @@ final class ReportSession {
                     child.waitFor();
                 }
             }
+            settings.observer().detached();
             if (broken != null) {
                 throw broken;
             }

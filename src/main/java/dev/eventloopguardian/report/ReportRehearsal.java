@@ -45,7 +45,7 @@ final class ReportRehearsal {
         this.names = new StackNames(syscalls, kernel, PerfMapWriter.refusing("a rehearsal asks no JVM"), note -> { });
         ReportOutput output = new ReportOutput("nowhere", Writer.nullWriter());
         this.format = EventFormat.named(format, output);
-        this.sleeps = new OpenSleeps(minDuration, new SleepWriter(summary, this.format, output), exited -> { });
+        this.sleeps = new OpenSleeps(minDuration, new SleepWriter(summary, this.format, output, SessionObserver.NONE), exited -> { });
         this.kernelStack = kernelStack.clone();
         this.userStack = userStack.clone();
         // Long enough for --min-duration to let every sleep through to the writer.

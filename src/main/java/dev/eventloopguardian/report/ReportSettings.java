@@ -10,10 +10,11 @@ import java.util.Optional;
 /**
  * How a session reports: events in {@code format} to {@code events}, our own notes and the
  * summary to {@code notes}, folded stacks to {@code folded} and the HTML report to {@code html} at
- * the end, and only sleeps that last {@code minDuration} or longer. The writers belong to the caller.
+ * the end, and only sleeps that last {@code minDuration} or longer; {@code observer} follows the
+ * session (metrics). The writers belong to the caller.
  */
 public record ReportSettings(String format, Destination events, PrintWriter notes, Optional<Destination> folded,
-                             Optional<Destination> html, Duration minDuration) {
+                             Optional<Destination> html, Duration minDuration, SessionObserver observer) {
     /** Where part of the report goes, and how to name it in a message ("stderr", "--output FILE"). */
     public record Destination(String name, Writer writer) {
         public Destination {
@@ -33,6 +34,7 @@ public record ReportSettings(String format, Destination events, PrintWriter note
     public ReportSettings {
         Objects.requireNonNull(events);
         Objects.requireNonNull(notes);
+        Objects.requireNonNull(observer);
         if (!FORMATS.contains(format)) {
             throw new IllegalArgumentException("unknown format '" + format + "': use one of " + String.join(", ", FORMATS));
         }

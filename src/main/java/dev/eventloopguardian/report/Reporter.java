@@ -54,7 +54,7 @@ public final class Reporter implements AutoCloseable {
         ReportRehearsal.startForSession(kernel, settings);
         this.output = new ReportOutput(settings.events().name(), settings.events().writer());
         this.format = EventFormat.named(settings.format(), output);
-        this.writer = new SleepWriter(summary, format, output);
+        this.writer = new SleepWriter(summary, format, output, settings.observer());
         this.html = settings.html().isPresent() ? new HtmlReport() : null;
         this.sleeps = new OpenSleeps(settings.minDuration(), html == null ? writer : html.after(writer), exited -> {
             // Nothing to free: the program keeps a thread's open sleep in its task storage, which

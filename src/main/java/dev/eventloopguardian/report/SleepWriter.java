@@ -9,7 +9,7 @@ import java.util.concurrent.TimeoutException;
 /**
  * What becomes of a named sleep once {@link OpenSleeps} lets it out: left out when it is
  * HotSpot's own back-off or its JVM says it was no blocking call; else counted in the summary and
- * written in the report's format.
+ * written in the report's format, and its observer (metrics) told.
  */
 final class SleepWriter implements OpenSleeps.Output {
     /** How long after its sleep began an event waits for its JVM to answer: a stack walk takes a few ms. */
@@ -18,12 +18,14 @@ final class SleepWriter implements OpenSleeps.Output {
     private final Summary summary;
     private final EventFormat format;
     private final ReportOutput output;
+    private final SessionObserver observer;
     private long hotSpotOwnSleeps;
 
-    SleepWriter(Summary summary, EventFormat format, ReportOutput output) {
+    SleepWriter(Summary summary, EventFormat format, ReportOutput output, SessionObserver observer) {
         this.summary = summary;
         this.format = format;
         this.output = output;
+        this.observer = observer;
     }
 
     @Override
@@ -36,6 +38,7 @@ final class SleepWriter implements OpenSleeps.Output {
             return false;
         }
         summary.add(named);
+        observer.reported(ReportedSleep.of(named));
         format.write(named);
         output.eventWritten();
         return true;
@@ -44,6 +47,7 @@ final class SleepWriter implements OpenSleeps.Output {
     @Override
     public void woke(NamedEvent named, long nanos) {
         format.woke(named, nanos);
+        observer.woke(ReportedSleep.of(named), nanos);
     }
 
     /** Sleeps left out as HotSpot's own back-off while it defined classes. */

@@ -96,7 +96,7 @@ class GuardCommandOptionsTest {
     @Test
     void htmlGoesWithReport() {
         assertThatThrownBy(() -> parse("--html", "report.html", "x").policy())
-                .hasMessageContaining("--html and --min-duration go with --report");
+                .hasMessageContaining("--html, --min-duration and --metrics go with --report");
         assertThat(parse("--report", "--html", "report.html", "x").reportOptions.html)
                 .isEqualTo(java.nio.file.Path.of("report.html"));
     }

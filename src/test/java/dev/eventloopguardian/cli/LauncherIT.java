@@ -62,6 +62,24 @@ class LauncherIT {
 
     @Test
     @KernelTest
+    void putsThePrometheusClientBesideTheJarOnTheClassPathOfASessionThatAsksForMetrics() throws Exception {
+        Run served = launch(Map.of(), "--report", "--metrics", "127.0.0.1:0", "true");
+        assertThat(served.status()).as(served.output()).isZero();
+        assertThat(served.output()).containsPattern("metrics at http://127\\.0\\.0\\.1:[1-9][0-9]*/metrics");
+
+        // The jar alone, which is also the agent, does not carry the client: run so, --metrics says what to do.
+        List<String> jarAlone = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--enable-native-access=ALL-UNNAMED", "-jar", Path.of("target", "eventloop-guardian.jar").toString(),
+                "--report", "--metrics", "127.0.0.1:0", "true"));
+        Process process = new ProcessBuilder(jarAlone).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(output).isEqualTo(ExitCodes.UNSUPPORTED);
+        assertThat(output).contains("--metrics needs the Prometheus client", "run ./eventloop-guardian");
+    }
+
+    @Test
+    @KernelTest
     void runsTheSeedsFirstExampleAndPrintsLaunchTime() throws Exception {
         String python = Python.executable();
         launch(Map.of(), "--dry-run", "true"); // first run may write the AOT cache; time the ones after

@@ -209,6 +209,11 @@ public final class Guardian {
             return process.pid();
         }
 
+        /** What stderr has said so far, for a test that reads something the tool printed while it runs. */
+        public String stderrSoFar() {
+            return errSoFar.toString(StandardCharsets.UTF_8);
+        }
+
         /** Writes {@code text} to stdin; a process that has stopped reading is not an error. */
         public void write(String text) {
             try {
