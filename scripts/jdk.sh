@@ -28,9 +28,8 @@ locate_java_home() {
     java_home=$JAVA_HOME
     return 0
   fi
-  if candidate=$(command -v java 2>/dev/null); then
-    [[ -L $candidate ]] && candidate=$(readlink -f "$candidate")
-    candidate=${candidate%/bin/java}
+  if path_java; then
+    candidate=$REPLY
     if java_version "$candidate" && ((REPLY >= min_java)); then
       java_home=$candidate
       return 0
@@ -44,6 +43,32 @@ locate_java_home() {
   done
   java_home=$best
   [[ -n $best ]]
+}
+
+# path_java: sets REPLY to the JDK home of the first java on PATH; returns 1 when there is none.
+# Found and followed without forking (the two forks, $(command -v) and readlink, cost a launch
+# about 6 ms): a java that is a link, as Debian's alternatives make it, is told by its inode
+# among /usr/lib/jvm's JDKs; only a link to elsewhere is followed with readlink.
+path_java() {
+  local dir jdk IFS=:
+  REPLY=""
+  for dir in $PATH; do
+    if [[ -f ${dir:-.}/java && -x ${dir:-.}/java ]]; then
+      REPLY=${dir:-.}/java
+      break
+    fi
+  done
+  [[ -n $REPLY ]] || return 1
+  if [[ -L $REPLY ]]; then
+    for jdk in /usr/lib/jvm/*; do
+      if [[ $jdk/bin/java -ef $REPLY ]]; then
+        REPLY=$jdk
+        return 0
+      fi
+    done
+    REPLY=$(readlink -f "$REPLY")
+  fi
+  REPLY=${REPLY%/bin/java}
 }
 
 # Prints the JDK home locate_java_home finds, for callers that want it as a word.

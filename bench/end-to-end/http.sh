@@ -107,8 +107,9 @@ server_command() {
 
 server_pid="" server_port=""
 # start_server LOG COMMAND...: starts the server in the background, waits for its port. Fails,
-# leaving its output in LOG, if it exits or stays silent for 60 s (a JVM under the guard's
-# launcher starts in a few seconds even on a busy machine).
+# leaving its output in LOG and why in start_failure (its exit status: 134 is a guard's SIGABRT),
+# if it exits or stays silent for 60 s (a JVM under the guard's launcher starts in a few seconds
+# even on a busy machine).
 start_server() {
   local log=$1 i
   shift
@@ -121,7 +122,8 @@ start_server() {
     kill -0 "$server_pid" 2>/dev/null || break
     sleep 0.1
   done
-  stop_server || true
+  start_failure="exited with status $(stop_server && echo 0 || echo $?) before it listened"
+  [[ -s $log ]] && start_failure+=": $(tail -n 1 "$log")"
   return 1
 }
 
@@ -283,7 +285,7 @@ for ((round = 1; round <= rounds; round++)); do
     server_command "$config"
     run=$out/$config-$round
     if ! start_server "$run.log" "${server_cmd[@]}"; then
-      died+=("$config did not start in round $round: $(tail -n 1 "$run.log")")
+      died+=("$config did not start in round $round: $start_failure")
       continue
     fi
     # wrk fails when the server is gone (a guard stopped it): that is checked after each.
