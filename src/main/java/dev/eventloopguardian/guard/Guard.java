@@ -169,7 +169,7 @@ public final class Guard implements AutoCloseable {
         } finally {
             if (guard == null) {
                 // Whatever failed, checked or not: an embedding JVM lives on, and would keep the
-                // maps (an 8 MiB ring among them) and the program for as long as it runs.
+                // maps (a 4 MiB ring among them) and the program for as long as it runs.
                 releaseUnowned(loaded, maps, javaThreads);
             }
         }
