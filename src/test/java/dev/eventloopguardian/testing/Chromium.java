@@ -3,7 +3,6 @@ package dev.eventloopguardian.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.opentest4j.TestAbortedException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -67,12 +66,7 @@ public final class Chromium implements AutoCloseable {
                 return candidate;
             }
         }
-        String reason = "chromium is not installed (apt-get install chromium)";
-        if ("1".equals(System.getenv(KernelCondition.REQUIRE))) {
-            throw new AssertionError(reason + ", and " + KernelCondition.REQUIRE + "=1 says browser tests must run");
-        }
-        System.err.println("SKIPPED " + reason + " (set " + KernelCondition.REQUIRE + "=1 to make this a failure)");
-        throw new TestAbortedException(reason);
+        throw KernelCondition.missing("chromium is not installed (apt-get install chromium)", "browser tests");
     }
 
     /**

@@ -51,6 +51,18 @@ public final class KernelCondition implements BeforeAllCallback, BeforeEachCallb
         throw new TestAbortedException(reason);
     }
 
+    /**
+     * For a test that needs a program this machine lacks ({@code reason} says which, and how to install it): what to
+     * throw, a skip, printed, or a failure where {@link #REQUIRE} says that {@code tests} must run.
+     */
+    public static RuntimeException missing(String reason, String tests) {
+        if ("1".equals(System.getenv(REQUIRE))) {
+            throw new AssertionError(reason + ", and " + REQUIRE + "=1 says " + tests + " must run");
+        }
+        System.err.println("SKIPPED " + reason + " (set " + REQUIRE + "=1 to make this a failure)");
+        return new TestAbortedException(reason);
+    }
+
     /** The features of the closest {@link KernelTest}: the method's, else its class's. */
     private static Feature[] needs(ExtensionContext context) {
         return AnnotationSupport.findAnnotation(context.getElement(), KernelTest.class)
