@@ -131,7 +131,7 @@ final class GuardKeeper {
     }
 
     private Void start() throws GuardException {
-        Linux.prepareSpawn(); // binding the downcall takes milliseconds: done while the guard is armed
+        Linux.prepareSpawn(); // bound on this thread, while the guard is armed, off the exec's path
         int fd;
         try {
             fd = eventFd.join();

@@ -19,6 +19,8 @@ final class SleepWriter implements OpenSleeps.Output {
     private final EventFormat format;
     private final ReportOutput output;
     private final SessionObserver observer;
+    /** Whether anyone follows: without --metrics, a storm's events build no record for no one. */
+    private final boolean observed;
     private long hotSpotOwnSleeps;
 
     SleepWriter(Summary summary, EventFormat format, ReportOutput output, SessionObserver observer) {
@@ -26,6 +28,7 @@ final class SleepWriter implements OpenSleeps.Output {
         this.format = format;
         this.output = output;
         this.observer = observer;
+        this.observed = observer != SessionObserver.NONE;
     }
 
     @Override
@@ -38,7 +41,9 @@ final class SleepWriter implements OpenSleeps.Output {
             return false;
         }
         summary.add(named);
-        observer.reported(ReportedSleep.of(named));
+        if (observed) {
+            observer.reported(ReportedSleep.of(named));
+        }
         format.write(named);
         output.eventWritten();
         return true;
@@ -47,7 +52,9 @@ final class SleepWriter implements OpenSleeps.Output {
     @Override
     public void woke(NamedEvent named, long nanos) {
         format.woke(named, nanos);
-        observer.woke(ReportedSleep.of(named), nanos);
+        if (observed) {
+            observer.woke(ReportedSleep.of(named), nanos);
+        }
     }
 
     /** Sleeps left out as HotSpot's own back-off while it defined classes. */

@@ -260,7 +260,8 @@ public final class Linux {
 
     /**
      * Binds {@link #spawn}'s libc function now, so that a dry run, which the launcher's AOT cache
-     * is trained on, links it too: a cold downcall handle costs milliseconds at the real launch.
+     * is trained on, loads its class too. The binding itself reuses {@code syscall}'s link (well
+     * under a millisecond); what is left to do at the real launch is the symbol lookup.
      */
     public static void prepareSpawn() {
         Objects.requireNonNull(Spawn.POSIX_SPAWN);
