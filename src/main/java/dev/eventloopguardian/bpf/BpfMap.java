@@ -223,6 +223,37 @@ public final class BpfMap implements AutoCloseable {
         }
     }
 
+    /**
+     * The keys of a {@link MapType#HASH}, walked with {@code BPF_MAP_GET_NEXT_KEY}. Programs may
+     * add and remove keys meanwhile: a key removed during the walk may be missed or seen, one
+     * added may be missed; the walk starts over from the first key when its last one vanished.
+     */
+    public java.util.List<byte[]> keys() throws BpfException {
+        if (type != MapType.HASH) {
+            throw new UnsupportedOperationException("map '" + name + "' is a " + type + ": only a hash's keys are walked");
+        }
+        java.util.List<byte[]> keys = new java.util.ArrayList<>();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment current = arena.allocate(keySize, 8);
+            MemorySegment next = arena.allocate(keySize, 8);
+            MemorySegment attr = elementAttr(arena, MemorySegment.NULL, next); // key NULL: the first key
+            while (keys.size() <= maxEntries) {
+                try {
+                    BpfSyscall.call("BPF_MAP_GET_NEXT_KEY", BpfSyscall.MAP_GET_NEXT_KEY, attr);
+                } catch (SyscallException e) {
+                    if (e.is(Errno.ENOENT)) {
+                        return keys;
+                    }
+                    throw new BpfException("cannot walk the keys of map '" + name + "'", e, null);
+                }
+                keys.add(next.toArray(JAVA_BYTE));
+                current.copyFrom(next);
+                attr.set(JAVA_LONG, 8, current.address());
+            }
+            return keys; // keys kept coming as fast as we walked: what we saw
+        }
+    }
+
     /** Element {@code index} of an {@link MapType#ARRAY} of u64, such as a counter a program adds to. */
     public long lookupLong(int index) throws BpfException {
         requireLongArray(index);

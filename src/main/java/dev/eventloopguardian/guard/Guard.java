@@ -28,7 +28,7 @@ import java.util.concurrent.FutureTask;
  * A guard program generated for a policy and loaded into the kernel, ready to be attached to
  * threads. Closing it drops our reference; perf events attached to it keep it alive.
  */
-public final class Guard implements AutoCloseable {
+public final class Guard implements ReportingGuard, AutoCloseable {
     static final String PROGRAM_NAME = "evloop_guard";
     static final String NEEDED_CAPABILITIES = "Loading and attaching the guard needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN).";
 
@@ -53,7 +53,7 @@ public final class Guard implements AutoCloseable {
      * in, the drop counters, and the task storage that holds a thread's open reported sleep until
      * its next switch-out (freed with the thread).
      */
-    private record ReportMaps(BpfMap events, BpfMap scratch, BpfMap drops, BpfMap asleep) implements AutoCloseable {
+    record ReportMaps(BpfMap events, BpfMap scratch, BpfMap drops, BpfMap asleep) implements AutoCloseable {
         static ReportMaps create() throws BpfException {
             List<BpfMap> made = new ArrayList<>(4);
             try {
@@ -65,6 +65,29 @@ public final class Guard implements AutoCloseable {
             } catch (BpfException | RuntimeException e) {
                 made.forEach(BpfMap::close);
                 throw e;
+            }
+        }
+
+        /** Reads the ring buffer: {@code listener} gets each record as the returned reader polls. */
+        RingBuffer read(SleepListener listener) throws GuardException {
+            try {
+                return RingBuffer.open(events, record -> {
+                    if (SleepEnd.isEnd(record.remaining())) {
+                        listener.ended(SleepEnd.decode(record));
+                    } else {
+                        listener.asleep(BlockingEvent.decode(record));
+                    }
+                });
+            } catch (BpfException e) {
+                throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
+            }
+        }
+
+        long dropCount(int counter) throws GuardException {
+            try {
+                return drops.lookupLong(counter);
+            } catch (BpfException e) {
+                throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
             }
         }
 
@@ -189,18 +212,9 @@ public final class Guard implements AutoCloseable {
      * Reads this guard's records: {@code listener} gets each as the returned reader polls. Only
      * for a guard whose policy reports.
      */
+    @Override
     public RingBuffer events(SleepListener listener) throws GuardException {
-        try {
-            return RingBuffer.open(reporting().events(), record -> {
-                if (SleepEnd.isEnd(record.remaining())) {
-                    listener.ended(SleepEnd.decode(record));
-                } else {
-                    listener.asleep(BlockingEvent.decode(record));
-                }
-            });
-        } catch (BpfException e) {
-            throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
-        }
+        return reporting().read(listener);
     }
 
     /**
@@ -235,21 +249,19 @@ public final class Guard implements AutoCloseable {
     }
 
     /** Events the kernel could not queue because the ring buffer was full. */
+    @Override
     public long droppedEvents() throws GuardException {
         return dropCount(EventLayout.DROPPED_EVENTS);
     }
 
     /** Ends of reported sleeps the kernel could not queue: those sleeps are reported without their length. */
+    @Override
     public long droppedEnds() throws GuardException {
         return dropCount(EventLayout.DROPPED_ENDS);
     }
 
     private long dropCount(int counter) throws GuardException {
-        try {
-            return reporting().drops().lookupLong(counter);
-        } catch (BpfException e) {
-            throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
-        }
+        return reporting().dropCount(counter);
     }
 
     private ReportMaps reporting() {
@@ -259,7 +271,7 @@ public final class Guard implements AutoCloseable {
         return maps;
     }
 
-    private static GuardException explain(BpfException e, Program program) {
+    static GuardException explain(BpfException e, Program program) {
         if (e.isPermissionDenied()) {
             return new GuardException(GuardException.Kind.PERMISSION, GuardException.Reason.CAPABILITIES, null,
                     "not allowed to load an eBPF program: " + e.kernelError(), NEEDED_CAPABILITIES, e);
@@ -282,6 +294,7 @@ public final class Guard implements AutoCloseable {
         return new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
     }
 
+    @Override
     public Program program() {
         return program;
     }
@@ -291,6 +304,7 @@ public final class Guard implements AutoCloseable {
     }
 
     /** The kernel's statistics for the loaded program (run counts need kernel.bpf_stats_enabled=1). */
+    @Override
     public ProgramInfo info() throws GuardException {
         try {
             return loaded.info();

@@ -90,6 +90,8 @@ public final class GuardProgram {
     private final ProgramMaps maps;
     /** The task storage map that marks guarded threads, for a program on sched_switch; -1 for a perf event's. */
     private final int guardedThreadsFd;
+    /** Prefixes the labels of one rule's syscall cases in a host program, where each rule has its own. */
+    private String rulePrefix = "";
 
     private GuardProgram(KernelLayout layout, ProgramMaps maps) {
         this(layout, maps, -1);
@@ -146,7 +148,12 @@ public final class GuardProgram {
         }
     }
 
-    private Program emit(Policy policy, SyscallTable table) throws UnknownSyscallException {
+    /**
+     * The syscall cases of {@code policy}, sorted by number: each allowed syscall goes out (or to
+     * the Java-wait check), each allowed only for some fds to its fd rule, whose names are added
+     * to {@code fdRules}.
+     */
+    private List<Case> casesOf(Policy policy, SyscallTable table, List<String> fdRules) throws UnknownSyscallException {
         List<Case> cases = new ArrayList<>();
         boolean countsJavaWaits = policy.javaWaits().isPresent();
         for (String name : policy.allowed()) {
@@ -155,7 +162,6 @@ public final class GuardProgram {
                 cases.add(new Case(number.getAsInt(), name, countsJavaWaits && FUTEX_WAITS.contains(name) ? JAVA_WAIT : OUT));
             }
         }
-        List<String> fdRules = new ArrayList<>();
         for (String name : policy.allowedFds().keySet()) {
             OptionalInt number = resolve(name, policy, table);
             if (number.isPresent() && !policy.allowed().contains(name)) {
@@ -164,6 +170,13 @@ public final class GuardProgram {
             }
         }
         cases.sort(Comparator.comparingInt(Case::number));
+        return cases;
+    }
+
+    private Program emit(Policy policy, SyscallTable table) throws UnknownSyscallException {
+        boolean countsJavaWaits = policy.javaWaits().isPresent();
+        List<String> fdRules = new ArrayList<>();
+        List<Case> cases = casesOf(policy, table, fdRules);
 
         int countedStates = TASK_INTERRUPTIBLE | (policy.includeUninterruptible() ? TASK_UNINTERRUPTIBLE : 0);
         KernelLayout.Field state = layout.taskState();
@@ -246,6 +259,167 @@ public final class GuardProgram {
                 .call(Helper.TASK_PT_REGS).comment("r0 = user registers, kept until the end");
     }
 
+    /**
+     * The program of a host-wide watch ({@link HostWatch}), on the {@code sched_switch}
+     * tracepoint: it runs at every context switch on the machine. Which rules may apply to a
+     * process is user space's decision, kept in the hash {@code processesFd} (tgid ->
+     * {@link HostProcess}); a process without an entry costs a switch the state test and one
+     * look-up. For one with an entry, the first of its rules whose thread names match the
+     * sleeping thread's decides, with its own syscall cases, as a perf event's program does; each
+     * rule's policy reports, and may signal too. A process may write at most
+     * {@code eventsPerSecond} events a second: past that its sleeps are counted in its entry,
+     * not written, so that a storm in one process cannot fill the ring buffer the others share.
+     *
+     * <pre>
+     * end prev's open reported sleep, if any
+     * if !(prev_state &amp; any rule's counted states) return
+     * rules = processes[tgid].rules; if none return
+     * for each rule i in rules, in order: if its states and thread names match, decide by its cases
+     * deny: within the process's budget? report : count it; signal as rule i says
+     * </pre>
+     */
+    public static Program generateForHost(List<Policy> rules, SyscallTable table, KernelLayout layout, ProgramMaps maps,
+                                          int processesFd, int eventsPerSecond) throws UnknownSyscallException {
+        if (rules.isEmpty() || rules.size() > HostProcess.MAX_RULES) {
+            throw new IllegalArgumentException("a host program takes 1 to " + HostProcess.MAX_RULES + " rules, not " + rules.size());
+        }
+        for (Policy rule : rules) {
+            if (!rule.report() || rule.javaWaits().isPresent()) {
+                throw new IllegalArgumentException("a host program's rules report, and count no Java-level waits");
+            }
+        }
+        if (layout.runtime().isEmpty()) {
+            throw new IllegalArgumentException("a host program times sleeps: the kernel's task_struct needs se.sum_exec_runtime");
+        }
+        return new GuardProgram(layout, maps).emitHost(rules, table, processesFd, eventsPerSecond);
+    }
+
+    /** Stack slots of a host program: the tgid key, the process's rule bits, the rule that decided. */
+    private static final int PROCESS_KEY_SLOT = -72;
+    private static final int RULES_SLOT = -80;
+    private static final int RULE_SLOT = -84;
+    private static final String OVER_BUDGET = "over_budget";
+    private static final long WINDOW_NANOS = 1_000_000_000L;
+
+    private Program emitHost(List<Policy> rules, SyscallTable table, int processesFd, int eventsPerSecond)
+            throws UnknownSyscallException {
+        int anyCounted = 0;
+        for (Policy rule : rules) {
+            anyCounted |= countedStates(rule);
+        }
+        asm.mov(Reg.R9, Reg.R1).comment("the tracepoint's context, for bpf_get_stack");
+        emitSleepEnd();
+        asm.load(Size.DW, Reg.R8, Reg.R9, SWITCH_PREV_STATE).comment("prev_state, for the rules and the report")
+                .mov(Reg.R1, Reg.R8)
+                .alu32(AluOp.AND, Reg.R1, anyCounted).comment("a state some rule counts")
+                .jump32(JumpOp.JEQ, Reg.R1, 0, OUT).comment("preempted or yielding, not going to sleep")
+                .call(Helper.GET_CURRENT_PID_TGID).comment("prev is still current")
+                .alu(AluOp.RSH, Reg.R0, 32)
+                .store(Size.W, Reg.R10, PROCESS_KEY_SLOT, Reg.R0).comment("the key: the tgid");
+        lookUp(processesFd, PROCESS_KEY_SLOT, "watched processes: tgid -> rules")
+                .jump(JumpOp.JEQ, Reg.R0, 0, OUT).comment("no rule for this process")
+                .load(Size.DW, Reg.R1, Reg.R0, HostProcess.RULES)
+                .store(Size.DW, Reg.R10, RULES_SLOT, Reg.R1).comment("the rules that may apply");
+        List<List<String>> fdRules = new ArrayList<>();
+        for (int i = 0; i < rules.size(); i++) {
+            Policy rule = rules.get(i);
+            String next = i + 1 < rules.size() ? ruleLabel(i + 1) : OUT;
+            rulePrefix = ruleLabel(i) + "_";
+            asm.label(ruleLabel(i))
+                    .load(Size.DW, Reg.R1, Reg.R10, RULES_SLOT)
+                    .jump(JumpOp.JSET, Reg.R1, 1 << i, rulePrefix + "may_apply").comment("rule " + i)
+                    .jump(next)
+                    .label(rulePrefix + "may_apply")
+                    .mov(Reg.R1, Reg.R8)
+                    .alu32(AluOp.AND, Reg.R1, countedStates(rule))
+                    .jump32(JumpOp.JEQ, Reg.R1, 0, next).comment("a state this rule does not count");
+            emitThreadFilter(rule.threads(), rulePrefix, next);
+            asm.store(Size.W, Reg.R10, RULE_SLOT, i).comment("rule " + i + " decides")
+                    .call(Helper.GET_CURRENT_TASK_BTF)
+                    .mov(Reg.R1, Reg.R0)
+                    .call(Helper.TASK_PT_REGS).comment("r0 = user registers")
+                    .mov(Reg.R7, Reg.R0).comment("the user registers, kept across the report's calls")
+                    .load(layout.syscallNumber().size(), Reg.R6, Reg.R0, layout.syscallNumber().offset())
+                    .comment(layout.syscallNumber().expression() + ": the syscall number")
+                    .jump32(JumpOp.JSLT, Reg.R6, 0, OUT).comment("not in a syscall (a page fault)");
+            List<String> ruleFds = new ArrayList<>();
+            emitCases(casesOf(rule, table, ruleFds), false);
+            fdRules.add(ruleFds);
+        }
+        asm.label(DENY);
+        emitBudget(processesFd, eventsPerSecond);
+        emitReport(false);
+        asm.label(SIGNAL);
+        boolean anySignal = rules.stream().anyMatch(rule -> rule.signal().isPresent());
+        if (anySignal) {
+            asm.load(Size.W, Reg.R1, Reg.R10, RULE_SLOT);
+            for (int i = 0; i < rules.size(); i++) {
+                if (rules.get(i).signal().isPresent()) {
+                    asm.jump32(JumpOp.JEQ, Reg.R1, i, ruleLabel(i) + "_signal");
+                }
+            }
+        }
+        asm.label(OUT)
+                .mov(Reg.R0, 0)
+                .exit();
+        for (int i = 0; i < rules.size(); i++) {
+            Optional<Signal> signal = rules.get(i).signal();
+            if (signal.isPresent()) {
+                asm.label(ruleLabel(i) + "_signal")
+                        .mov(Reg.R1, signal.get().number()).comment(signal.get().name())
+                        .call(Helper.SEND_SIGNAL_THREAD)
+                        .jump(OUT);
+            }
+        }
+        emitDropCount(DROPPED, EventLayout.DROPPED_EVENTS, SIGNAL);
+        emitDropCount(END_DROPPED, EventLayout.DROPPED_ENDS, FORGET_SLEEP);
+        for (int i = 0; i < rules.size(); i++) {
+            rulePrefix = ruleLabel(i) + "_";
+            for (String name : fdRules.get(i)) {
+                emitFdRule(name, rules.get(i).allowedFds().get(name));
+            }
+        }
+        rulePrefix = "";
+        return asm.assemble();
+    }
+
+    private static String ruleLabel(int rule) {
+        return "rule" + rule;
+    }
+
+    private static int countedStates(Policy policy) {
+        return TASK_INTERRUPTIBLE | (policy.includeUninterruptible() ? TASK_UNINTERRUPTIBLE : 0);
+    }
+
+    /**
+     * Keeps each process within its budget of events a second: a fixed one-second window in its
+     * entry, whose count may overshoot by a few where CPUs race (no lock on this path); past the
+     * budget, the sleep is counted in the entry and not written. Falls through to the report.
+     */
+    private void emitBudget(int processesFd, int eventsPerSecond) {
+        lookUp(processesFd, PROCESS_KEY_SLOT, "the process's entry again, for its budget")
+                .jump(JumpOp.JEQ, Reg.R0, 0, SIGNAL).comment("gone meanwhile: nothing to report it under")
+                .mov(Reg.R6, Reg.R0)
+                .call(Helper.KTIME_GET_NS)
+                .load(Size.DW, Reg.R1, Reg.R6, HostProcess.WINDOW_START)
+                .mov(Reg.R2, Reg.R0)
+                .alu(AluOp.SUB, Reg.R2, Reg.R1)
+                .jump(JumpOp.JLT, Reg.R2, (int) WINDOW_NANOS, "within_window").comment("the window began under a second ago")
+                .store(Size.DW, Reg.R6, HostProcess.WINDOW_START, Reg.R0).comment("a new window")
+                .store(Size.DW, Reg.R6, HostProcess.WINDOW_EVENTS, 0)
+                .label("within_window")
+                .load(Size.DW, Reg.R1, Reg.R6, HostProcess.WINDOW_EVENTS)
+                .jump(JumpOp.JGE, Reg.R1, eventsPerSecond, OVER_BUDGET).comment("its budget is spent")
+                .mov(Reg.R1, 1)
+                .atomicAdd(Size.DW, Reg.R6, HostProcess.WINDOW_EVENTS, Reg.R1)
+                .jump("within_budget")
+                .label(OVER_BUDGET)
+                .mov(Reg.R1, 1)
+                .atomicAdd(Size.DW, Reg.R6, HostProcess.SUPPRESSED, Reg.R1).comment("counted, not written")
+                .jump(SIGNAL)
+                .label("within_budget");
+    }
+
     private static OptionalInt resolve(String name, Policy policy, SyscallTable table) throws UnknownSyscallException {
         OptionalInt number = table.number(name);
         if (number.isEmpty() && policy.namedByUser(name)) {
@@ -270,7 +444,7 @@ public final class GuardProgram {
             return;
         }
         int middle = cases.size() / 2;
-        String upperHalf = "from_" + cases.get(middle).name();
+        String upperHalf = rulePrefix + "from_" + cases.get(middle).name();
         asm.jump32(JumpOp.JGE, Reg.R6, cases.get(middle).number(), upperHalf);
         emitCases(cases.subList(0, middle), false);
         asm.label(upperHalf);
@@ -283,6 +457,11 @@ public final class GuardProgram {
      * so the fast path never pays for it.
      */
     private void emitThreadFilter(List<ThreadPattern> patterns) {
+        emitThreadFilter(patterns, "", OUT);
+    }
+
+    /** The same, with labels under {@code prefix}, going to {@code mismatch} for a name no pattern matches. */
+    private void emitThreadFilter(List<ThreadPattern> patterns, String prefix, String mismatch) {
         if (patterns.isEmpty()) {
             return;
         }
@@ -292,9 +471,9 @@ public final class GuardProgram {
                 .call(Helper.GET_CURRENT_COMM).comment("the thread's name, on the stack");
         for (int p = 0; p < patterns.size(); p++) {
             ThreadPattern pattern = patterns.get(p);
-            String next = p + 1 < patterns.size() ? "thread_pattern_" + (p + 1) : OUT;
+            String next = p + 1 < patterns.size() ? prefix + "thread_pattern_" + (p + 1) : mismatch;
             if (p > 0) {
-                asm.label("thread_pattern_" + p);
+                asm.label(prefix + "thread_pattern_" + p);
             }
             for (int word = 0; word < 2; word++) {
                 long mask = pattern.word(pattern.mask(), word);
@@ -309,10 +488,10 @@ public final class GuardProgram {
                         .jump(JumpOp.JNE, Reg.R1, Reg.R2, next).comment("thread '" + pattern.glob() + "'");
             }
             if (p + 1 < patterns.size()) {
-                asm.jump("thread_matched");
+                asm.jump(prefix + "thread_matched");
             }
         }
-        asm.label("thread_matched");
+        asm.label(prefix + "thread_matched");
     }
 
     /**
@@ -585,7 +764,7 @@ public final class GuardProgram {
                 .call(Helper.MAP_LOOKUP_ELEM);
     }
 
-    private static String fdLabel(String name) {
-        return name + "_fd";
+    private String fdLabel(String name) {
+        return rulePrefix + name + "_fd";
     }
 }

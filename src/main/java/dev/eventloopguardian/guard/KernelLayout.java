@@ -75,7 +75,7 @@ public record KernelLayout(Field taskState, Field syscallNumber, List<Field> arg
         return btf.findMember(struct, member).map(found -> new Field(expression, found.offset(), Size.ofBytes(found.size())));
     }
 
-    private static Field field(Btf btf, String struct, String member, String expression) throws BtfException {
+    static Field field(Btf btf, String struct, String member, String expression) throws BtfException {
         Member found = btf.member(struct, member);
         return new Field(expression, found.offset(), Size.ofBytes(found.size()));
     }

@@ -1,0 +1,281 @@
+package dev.eventloopguardian.guard;
+
+import dev.eventloopguardian.bpf.BpfException;
+import dev.eventloopguardian.bpf.BpfMap;
+import dev.eventloopguardian.bpf.LoadedProgram;
+import dev.eventloopguardian.bpf.MapType;
+import dev.eventloopguardian.bpf.Program;
+import dev.eventloopguardian.bpf.ProgramInfo;
+import dev.eventloopguardian.bpf.RingBuffer;
+import dev.eventloopguardian.btf.Btf;
+import dev.eventloopguardian.btf.BtfException;
+import dev.eventloopguardian.sys.Arch;
+import dev.eventloopguardian.sys.Linux;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntConsumer;
+
+/**
+ * A report-only guard of a whole host: one program on the {@code sched_switch} tracepoint that
+ * runs at every context switch on the machine, and decides for the threads of the processes
+ * user space gave rules to ({@link GuardProgram#generateForHost}), with two small programs that
+ * keep those processes' entries true across fork and exec ({@link ProcessTracking}). No process
+ * is attached to: one started later is covered once its entry is written, and a fork of a
+ * watched process from its first instruction.
+ *
+ * <p>The rules can be replaced while it runs: the new program is attached before the old one
+ * is detached, on the same maps, so no event, open sleep or count is lost between them.
+ */
+public final class HostWatch implements ReportingGuard, AutoCloseable {
+    static final String PROGRAM_NAME = "evloop_host";
+    static final String SWITCH_TRACEPOINT = "btf_trace_sched_switch";
+    /** Processes the hash can hold: a host's with room to spare (pid_max is 4 million, but few run at once). */
+    static final int MAX_PROCESSES = 32768;
+    /** Execs waiting for user space; each is 16 bytes in the ring, so this holds 4 096 of them. */
+    static final int EXEC_RING_BYTES = 64 << 10;
+
+    private final KernelLayout layout;
+    private final int switchTracepoint;
+    private final int eventsPerSecond;
+    private final Guard.ReportMaps maps;
+    private final BpfMap processes;
+    private final BpfMap execs;
+    private final Attached fork;
+    private final Attached exec;
+    private volatile Attached decider;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    /** A loaded program and the link that keeps it on its tracepoint. */
+    private record Attached(Program program, LoadedProgram loaded, int link) {
+        static Attached load(String name, Program program, int tracepoint) throws BpfException {
+            LoadedProgram loaded = LoadedProgram.loadTracing(name, program, LoadedProgram.TRACE_RAW_TP, tracepoint);
+            try {
+                return new Attached(program, loaded, loaded.attachRawTracepoint());
+            } catch (BpfException e) {
+                loaded.close();
+                throw e;
+            }
+        }
+
+        void close() {
+            Linux.close(link);
+            loaded.close();
+        }
+    }
+
+    private HostWatch(KernelLayout layout, int switchTracepoint, int eventsPerSecond, Guard.ReportMaps maps, BpfMap processes,
+                      BpfMap execs, Attached fork, Attached exec, Attached decider) {
+        this.layout = layout;
+        this.switchTracepoint = switchTracepoint;
+        this.eventsPerSecond = eventsPerSecond;
+        this.maps = maps;
+        this.processes = processes;
+        this.execs = execs;
+        this.fork = fork;
+        this.exec = exec;
+        this.decider = decider;
+    }
+
+    /**
+     * Loads and attaches the programs for {@code rules} (1 to 31, each a reporting policy whose
+     * thread names select within a process); no process has rules yet: give them with
+     * {@link #watch}. Each process may write {@code eventsPerSecond} events a second.
+     */
+    public static HostWatch start(List<Policy> rules, int eventsPerSecond) throws GuardException, UnknownSyscallException {
+        if (eventsPerSecond < 1) {
+            throw new IllegalArgumentException("a process's budget must be at least one event a second, not " + eventsPerSecond);
+        }
+        Btf btf;
+        KernelLayout layout;
+        ProcessTracking.TaskIds ids;
+        int switchTracepoint;
+        int forkTracepoint;
+        int execTracepoint;
+        try {
+            btf = Btf.vmlinux();
+            layout = KernelLayout.of(btf, Arch.current());
+            ids = new ProcessTracking.TaskIds(KernelLayout.field(btf, "task_struct", "pid", "task->pid"),
+                    KernelLayout.field(btf, "task_struct", "tgid", "task->tgid"));
+            switchTracepoint = tracepointId(btf, SWITCH_TRACEPOINT);
+            forkTracepoint = tracepointId(btf, ProcessTracking.FORK_TRACEPOINT);
+            execTracepoint = tracepointId(btf, ProcessTracking.EXEC_TRACEPOINT);
+        } catch (BtfException e) {
+            throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
+        }
+        Guard.ReportMaps maps = null;
+        BpfMap processes = null;
+        BpfMap execs = null;
+        Attached fork = null;
+        Attached exec = null;
+        Program program = null;
+        try {
+            maps = Guard.ReportMaps.create();
+            processes = BpfMap.create(MapType.HASH, "evloop_procs", Integer.BYTES, HostProcess.BYTES, MAX_PROCESSES);
+            execs = BpfMap.create(MapType.RINGBUF, "evloop_execs", 0, 0, EXEC_RING_BYTES);
+            program = GuardProgram.generateForHost(rules, SyscallTable.of(Arch.current()), layout, maps.fds(Optional.empty()),
+                    processes.fd(), eventsPerSecond);
+            fork = Attached.load("evloop_fork", ProcessTracking.forkProgram(ids, processes.fd()), forkTracepoint);
+            exec = Attached.load("evloop_exec", ProcessTracking.execProgram(processes.fd(), execs.fd()), execTracepoint);
+            Attached decider = Attached.load(PROGRAM_NAME, program, switchTracepoint);
+            return new HostWatch(layout, switchTracepoint, eventsPerSecond, maps, processes, execs, fork, exec, decider);
+        } catch (BpfException e) {
+            if (exec != null) {
+                exec.close();
+            }
+            if (fork != null) {
+                fork.close();
+            }
+            if (execs != null) {
+                execs.close();
+            }
+            if (processes != null) {
+                processes.close();
+            }
+            if (maps != null) {
+                maps.close();
+            }
+            throw Guard.explain(e, program);
+        }
+    }
+
+    private static int tracepointId(Btf btf, String tracepoint) throws GuardException {
+        return btf.typeId("TYPEDEF", tracepoint).orElseThrow(() -> new GuardException(GuardException.Kind.UNSUPPORTED,
+                "this kernel's BTF has no " + tracepoint + ": watch needs BTF-typed tracepoints (Linux 5.5+)", null, null));
+    }
+
+    /**
+     * Decides by {@code rules} from now on: the new program is attached before the old one is
+     * detached. Rule numbers change meaning with it: give every process its rules again.
+     */
+    public synchronized void replaceRules(List<Policy> rules) throws GuardException, UnknownSyscallException {
+        requireOpen();
+        Program program = GuardProgram.generateForHost(rules, SyscallTable.of(Arch.current()), layout, maps.fds(Optional.empty()),
+                processes.fd(), eventsPerSecond);
+        Attached replacement;
+        try {
+            replacement = Attached.load(PROGRAM_NAME, program, switchTracepoint);
+        } catch (BpfException e) {
+            throw Guard.explain(e, program);
+        }
+        Attached old = decider;
+        decider = replacement;
+        old.close();
+    }
+
+    /**
+     * Gives process {@code pid} the rules whose bits {@code rules} sets (bit i: rule i); 0 takes
+     * them away. Its budget and its count of suppressed sleeps carry over.
+     */
+    public void watch(int pid, long rules) throws GuardException {
+        if (rules == 0) {
+            forget(pid);
+            return;
+        }
+        try {
+            ByteBuffer value = ByteBuffer.allocate(HostProcess.BYTES).order(ByteOrder.nativeOrder());
+            processes.lookup(key(pid)).ifPresent(value::put);
+            value.putLong(HostProcess.RULES, rules);
+            processes.update(key(pid), value.array());
+        } catch (BpfException e) {
+            throw new GuardException(GuardException.Kind.UNSUPPORTED, "cannot watch process " + pid + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    /** Takes process {@code pid}'s rules away. */
+    public void forget(int pid) throws GuardException {
+        try {
+            processes.delete(key(pid));
+        } catch (BpfException e) {
+            throw new GuardException(GuardException.Kind.UNSUPPORTED, "cannot forget process " + pid + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    /** What the kernel holds for each watched process: its rules, and the sleeps its budget left unwritten. */
+    public record Watched(long rules, long suppressed) {
+    }
+
+    /** Every process with rules now, those a fork gave them to included, by pid. */
+    public Map<Integer, Watched> watched() throws GuardException {
+        Map<Integer, Watched> watched = new LinkedHashMap<>();
+        try {
+            for (byte[] key : processes.keys()) {
+                Optional<byte[]> value = processes.lookup(key);
+                if (value.isPresent()) {
+                    ByteBuffer entry = ByteBuffer.wrap(value.get()).order(ByteOrder.nativeOrder());
+                    watched.put(ByteBuffer.wrap(key).order(ByteOrder.nativeOrder()).getInt(0),
+                            new Watched(entry.getLong(HostProcess.RULES), entry.getLong(HostProcess.SUPPRESSED)));
+                }
+            }
+        } catch (BpfException e) {
+            throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
+        }
+        return watched;
+    }
+
+    /** Reads the execs of the host: {@code onExec} gets each process's pid as the returned reader polls. */
+    public RingBuffer execs(IntConsumer onExec) throws GuardException {
+        try {
+            return RingBuffer.open(execs, record -> onExec.accept(record.order(ByteOrder.nativeOrder()).getInt(record.position())));
+        } catch (BpfException e) {
+            throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
+        }
+    }
+
+    private static byte[] key(int pid) {
+        return ByteBuffer.allocate(Integer.BYTES).order(ByteOrder.nativeOrder()).putInt(pid).array();
+    }
+
+    @Override
+    public RingBuffer events(Guard.SleepListener listener) throws GuardException {
+        return maps.read(listener);
+    }
+
+    @Override
+    public long droppedEvents() throws GuardException {
+        return maps.dropCount(EventLayout.DROPPED_EVENTS);
+    }
+
+    @Override
+    public long droppedEnds() throws GuardException {
+        return maps.dropCount(EventLayout.DROPPED_ENDS);
+    }
+
+    @Override
+    public Program program() {
+        return decider.program();
+    }
+
+    @Override
+    public ProgramInfo info() throws GuardException {
+        try {
+            return decider.loaded().info();
+        } catch (BpfException e) {
+            throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
+        }
+    }
+
+    private void requireOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("this host watch is closed");
+        }
+    }
+
+    /** Detaches every program: nothing of the watch stays in the kernel once readers close their rings. */
+    @Override
+    public synchronized void close() {
+        if (closed.compareAndSet(false, true)) {
+            decider.close();
+            exec.close();
+            fork.close();
+            execs.close();
+            processes.close();
+            maps.close();
+        }
+    }
+}
