@@ -26,6 +26,7 @@ public final class Main {
         CommandSpec root = GuardCommand.spec();
         root.addSubcommand("attach", AttachCommand.spec());
         root.addSubcommand("check", CheckCommand.spec());
+        root.addSubcommand("watch", WatchCommand.spec());
         root.addSubcommand("agent-path", AgentPathCommand.spec());
         CommandLine cli = new CommandLine(root);
         cli.setExecutionStrategy(Main::execute);

@@ -1,5 +1,6 @@
 package dev.eventloopguardian.cli;
 
+import dev.eventloopguardian.guard.ReportingGuard;
 import dev.eventloopguardian.guard.Guard;
 import dev.eventloopguardian.guard.GuardException;
 import dev.eventloopguardian.metrics.MetricsAddress;
@@ -42,7 +43,7 @@ final class MetricsOption {
      * Serves the metrics of {@code guard}'s session at {@code text}, and says where on
      * {@code notes}. An address that cannot be bound is a usage error, before anything runs.
      */
-    static MetricsEndpoint serve(String text, Guard guard, PrintWriter notes) throws UsageException, GuardException {
+    static MetricsEndpoint serve(String text, ReportingGuard guard, PrintWriter notes) throws UsageException, GuardException {
         MetricsAddress address = address(text);
         MetricsEndpoint endpoint;
         try {

@@ -1,5 +1,7 @@
 package dev.eventloopguardian.cli;
 
+import dev.eventloopguardian.guard.ReportingGuard;
+import dev.eventloopguardian.report.Attribution;
 import dev.eventloopguardian.guard.Guard;
 import dev.eventloopguardian.metrics.MetricsEndpoint;
 import dev.eventloopguardian.report.ReportSettings;
@@ -107,7 +109,12 @@ final class ReportOptions {
      * Runs {@code session} of {@code guard} with the settings, creating the files it writes and
      * serving its metrics before, closing them after: the metrics before the guard they read.
      */
-    int run(PrintWriter err, Guard guard, Session session) throws Exception {
+    int run(PrintWriter err, ReportingGuard guard, Session session) throws Exception {
+        return run(err, guard, Attribution.NONE, session);
+    }
+
+    /** The same, for a session whose events say who they belong to as {@code attribution} finds. */
+    int run(PrintWriter err, ReportingGuard guard, Attribution attribution, Session session) throws Exception {
         // stderr stays open for our own messages: only the files we create are closed here.
         // The metrics first: an address that cannot be bound leaves no file behind.
         try (MetricsEndpoint served = metrics == null ? null : MetricsOption.serve(metrics, guard, err);
@@ -119,7 +126,7 @@ final class ReportOptions {
             return session.run(new ReportSettings(format, eventsTo, err,
                     Optional.ofNullable(stacks).map(writer -> new ReportSettings.Destination("--folded " + folded, writer)),
                     Optional.ofNullable(page).map(writer -> new ReportSettings.Destination("--html " + html, writer)),
-                    minDuration, served == null ? SessionObserver.NONE : served.observer()));
+                    minDuration, served == null ? SessionObserver.NONE : served.observer(), attribution));
         }
     }
 

@@ -20,8 +20,13 @@ final class StopSignals implements AutoCloseable {
     }
 
     static StopSignals install() {
+        return install("INT", "TERM", "HUP");
+    }
+
+    /** Stops at the signals {@code names} (INT, TERM...) alone. */
+    static StopSignals install(String... names) {
         StopSignals stop = new StopSignals();
-        for (String name : List.of("INT", "TERM", "HUP")) {
+        for (String name : names) {
             Signal signal = new Signal(name);
             stop.previous.add(Signal.handle(signal, caught -> stop.received = "SIG" + caught.getName()));
             stop.installed.add(signal);

@@ -1,5 +1,6 @@
 package dev.eventloopguardian.metrics;
 
+import dev.eventloopguardian.guard.ReportingGuard;
 import dev.eventloopguardian.bpf.ProgramInfo;
 import dev.eventloopguardian.guard.Guard;
 import dev.eventloopguardian.guard.GuardException;
@@ -47,7 +48,7 @@ public final class GuardHealth implements SessionObserver {
     private volatile Target target;
 
     /** Registers the guard's health in {@code registry}. */
-    public GuardHealth(PrometheusRegistry registry, Guard guard) {
+    public GuardHealth(PrometheusRegistry registry, ReportingGuard guard) {
         CounterWithCallback.builder(Prometheus.PROPERTIES)
                 .name("eventloop_guardian_dropped_events")
                 .help("Blocking sleeps the kernel could not queue because the ring buffer was full: counted, never reported")

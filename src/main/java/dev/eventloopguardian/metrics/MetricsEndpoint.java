@@ -1,5 +1,6 @@
 package dev.eventloopguardian.metrics;
 
+import dev.eventloopguardian.guard.ReportingGuard;
 import dev.eventloopguardian.guard.Guard;
 import dev.eventloopguardian.report.ReportedSleep;
 import dev.eventloopguardian.report.SessionObserver;
@@ -39,7 +40,7 @@ public final class MetricsEndpoint implements AutoCloseable {
      * address cannot be resolved or bound ({@link java.net.BindException}: in use, or not this
      * machine's), having started nothing.
      */
-    public static MetricsEndpoint serve(MetricsAddress address, Guard guard) throws IOException {
+    public static MetricsEndpoint serve(MetricsAddress address, ReportingGuard guard) throws IOException {
         PrometheusRegistry registry = new PrometheusRegistry();
         SleepMetrics sleeps = new SleepMetrics(registry);
         GuardHealth health = new GuardHealth(registry, guard);

@@ -1,5 +1,7 @@
 package dev.eventloopguardian.metrics;
 
+import dev.eventloopguardian.proc.Container;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,7 @@
 package dev.eventloopguardian.report;
 
+import dev.eventloopguardian.proc.ProcessFacts;
+
 import dev.eventloopguardian.guard.BlockingEvent;
 
 import java.io.IOException;
@@ -55,6 +57,7 @@ final class JsonReport implements EventFormat {
         }
         json.field("still_asleep", named.stillAsleep());
         json.field("kind", named.kind());
+        named.attributes().ifPresent(this::attribute);
         if (named.java().isPresent()) {
             JavaContext java = named.java().get();
             json.field("java_thread", java.threadName());
@@ -64,6 +67,22 @@ final class JsonReport implements EventFormat {
             json.field("java_stack_after_wake", java.stackAfterWake());
         }
         end();
+    }
+
+    /** Who the event belongs to, for a session that guards processes it did not start. */
+    private void attribute(Attribution.Attributes attributes) {
+        ProcessFacts process = attributes.process();
+        json.field("process", process.name());
+        json.field("exe", process.executable());
+        json.field("cmdline", process.commandLine());
+        json.field("cgroup", process.cgroup());
+        process.container().ifPresent(container -> {
+            json.field("container_id", container.id());
+            json.field("container_runtime", container.runtime());
+        });
+        process.podUid().ifPresent(uid -> json.field("pod_uid", uid));
+        process.systemdUnit().ifPresent(unit -> json.field("systemd_unit", unit));
+        attributes.rule().ifPresent(rule -> json.field("rule", rule));
     }
 
     @Override

@@ -14,24 +14,30 @@ import java.util.concurrent.CompletableFuture;
  * when the event was written), and its Java side when the JVM it happened in told us.
  */
 record NamedEvent(BlockingEvent event, String syscall, List<String> kernelStack, List<String> userStack,
-                  OptionalLong blockedNanos, boolean stillAsleep, CompletableFuture<Optional<JavaContext>> javaAnswer) {
+                  OptionalLong blockedNanos, boolean stillAsleep, CompletableFuture<Optional<JavaContext>> javaAnswer,
+                  Optional<Attribution.Attributes> attributes) {
     NamedEvent(BlockingEvent event, String syscall, List<String> kernelStack, List<String> userStack) {
-        this(event, syscall, kernelStack, userStack, OptionalLong.empty(), false, JavaContexts.NO_ANSWER);
+        this(event, syscall, kernelStack, userStack, OptionalLong.empty(), false, JavaContexts.NO_ANSWER, Optional.empty());
     }
 
     /** This event, its sleep having lasted {@code nanos} off the CPU. */
     NamedEvent lasting(long nanos) {
-        return new NamedEvent(event, syscall, kernelStack, userStack, OptionalLong.of(nanos), false, javaAnswer);
+        return new NamedEvent(event, syscall, kernelStack, userStack, OptionalLong.of(nanos), false, javaAnswer, attributes);
     }
 
     /** This event, its thread still asleep when it is written. */
     NamedEvent whileAsleep() {
-        return new NamedEvent(event, syscall, kernelStack, userStack, OptionalLong.empty(), true, javaAnswer);
+        return new NamedEvent(event, syscall, kernelStack, userStack, OptionalLong.empty(), true, javaAnswer, attributes);
     }
 
     /** This event, with what its JVM will say of it. */
     NamedEvent withJava(CompletableFuture<Optional<JavaContext>> answer) {
-        return new NamedEvent(event, syscall, kernelStack, userStack, blockedNanos, stillAsleep, answer);
+        return new NamedEvent(event, syscall, kernelStack, userStack, blockedNanos, stillAsleep, answer, attributes);
+    }
+
+    /** This event, with who it belongs to. */
+    NamedEvent attributed(Optional<Attribution.Attributes> found) {
+        return new NamedEvent(event, syscall, kernelStack, userStack, blockedNanos, stillAsleep, javaAnswer, found);
     }
 
     /** What its JVM said of it, if it has answered. */

@@ -11,10 +11,12 @@ import java.util.Optional;
  * How a session reports: events in {@code format} to {@code events}, our own notes and the
  * summary to {@code notes}, folded stacks to {@code folded} and the HTML report to {@code html} at
  * the end, and only sleeps that last {@code minDuration} or longer; {@code observer} follows the
- * session (metrics). The writers belong to the caller.
+ * session (metrics); {@code attribution} says who each event belongs to, for a session that
+ * guards processes it did not start. The writers belong to the caller.
  */
 public record ReportSettings(String format, Destination events, PrintWriter notes, Optional<Destination> folded,
-                             Optional<Destination> html, Duration minDuration, SessionObserver observer) {
+                             Optional<Destination> html, Duration minDuration, SessionObserver observer,
+                             Attribution attribution) {
     /** Where part of the report goes, and how to name it in a message ("stderr", "--output FILE"). */
     public record Destination(String name, Writer writer) {
         public Destination {
@@ -35,6 +37,7 @@ public record ReportSettings(String format, Destination events, PrintWriter note
         Objects.requireNonNull(events);
         Objects.requireNonNull(notes);
         Objects.requireNonNull(observer);
+        Objects.requireNonNull(attribution);
         if (!FORMATS.contains(format)) {
             throw new IllegalArgumentException("unknown format '" + format + "': use one of " + String.join(", ", FORMATS));
         }

@@ -2,6 +2,7 @@ package dev.eventloopguardian.report;
 
 import dev.eventloopguardian.bpf.RingBuffer;
 import dev.eventloopguardian.guard.Guard;
+import dev.eventloopguardian.guard.ReportingGuard;
 import dev.eventloopguardian.guard.BlockingEvent;
 import dev.eventloopguardian.guard.GuardException;
 import dev.eventloopguardian.guard.SleepEnd;
@@ -32,7 +33,7 @@ public final class Reporter implements AutoCloseable {
     /** How long records gather after a batch; reports come at most this much later. */
     private static final Duration BATCH = Duration.ofMillis(2);
 
-    private final Guard guard;
+    private final ReportingGuard guard;
     private final ReportSettings settings;
     private final Summary summary = new Summary();
     private final ReportOutput output;
@@ -45,7 +46,7 @@ public final class Reporter implements AutoCloseable {
     private final HtmlReport html;
     private boolean failureNoted;
 
-    private Reporter(Guard guard, ReportSettings settings, JavaContexts java) throws GuardException {
+    private Reporter(ReportingGuard guard, ReportSettings settings, JavaContexts java) throws GuardException {
         this.guard = guard;
         this.settings = settings;
         KernelSymbols kernel = KernelSymbols.kallsyms();
@@ -66,7 +67,7 @@ public final class Reporter implements AutoCloseable {
                 public void asleep(BlockingEvent event) {
                     // The JVM first: naming may wait for its perf map, and its Java stack is wanted while the thread blocks.
                     var javaAnswer = java.ask(event);
-                    sleeps.add(names.name(event).withJava(javaAnswer));
+                    sleeps.add(names.name(event).withJava(javaAnswer).attributed(settings.attribution().of(event.pid(), event.thread())));
                 }
 
                 @Override
@@ -81,12 +82,12 @@ public final class Reporter implements AutoCloseable {
     }
 
     /** Starts reading {@code guard}'s events; attach the guard to its threads next. */
-    public static Reporter open(Guard guard, ReportSettings settings) throws GuardException {
+    public static Reporter open(ReportingGuard guard, ReportSettings settings) throws GuardException {
         return new Reporter(guard, settings, JavaContexts.NONE);
     }
 
     /** The same, asking {@code java} for the Java side of each event. */
-    public static Reporter open(Guard guard, ReportSettings settings, JavaContexts java) throws GuardException {
+    public static Reporter open(ReportingGuard guard, ReportSettings settings, JavaContexts java) throws GuardException {
         return new Reporter(guard, settings, java);
     }
 

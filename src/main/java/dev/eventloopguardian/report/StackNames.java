@@ -165,10 +165,19 @@ final class StackNames {
         return syscalls.name((int) event.syscall()).orElseGet(() -> "syscall_" + event.syscall()); // not made per event
     }
 
+    /**
+     * The kernel stack's frames, named, without the frames of the guard itself: a program on a
+     * tracepoint (a host watch's) is walked from its own frame, then the tracepoint's
+     * ({@code bpf_prog_..._evloop_host}, {@code bpf_trace_run4}), above {@code __schedule}.
+     */
     private List<String> kernelStack(long[] addresses) {
         List<String> frames = new ArrayList<>(addresses.length);
         for (long address : addresses) {
-            frames.add(kernel.resolve(address));
+            String frame = kernel.resolve(address);
+            if (frames.isEmpty() && (frame.startsWith("bpf_prog_") || frame.startsWith("bpf_trace_run"))) {
+                continue;
+            }
+            frames.add(frame);
         }
         return List.copyOf(frames);
     }

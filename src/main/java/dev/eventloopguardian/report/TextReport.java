@@ -1,5 +1,7 @@
 package dev.eventloopguardian.report;
 
+import dev.eventloopguardian.proc.ProcessFacts;
+
 import dev.eventloopguardian.guard.BlockingEvent;
 
 import java.io.PrintWriter;
@@ -31,6 +33,7 @@ final class TextReport implements EventFormat {
         out.printf("eventloop-guardian: %s pid %d tid %d (%s) blocked in %s%s(%s) [%c]%s%n",
                 TIME.format(event.wallTime()), event.pid(), event.tid(), event.thread(), javaWait, named.syscall(),
                 arguments, event.stateLetter(), length(named));
+        named.attributes().ifPresent(attributes -> out.println("    " + describe(attributes)));
         named.java().ifPresent(java -> {
             out.println("    java stack of \"" + java.threadName() + "\"" + (java.virtualThread() ? " (a virtual thread)" : "")
                     + (java.stackAfterWake() ? ", taken after it woke (where it went next)" : "") + ":");
@@ -40,6 +43,18 @@ final class TextReport implements EventFormat {
         named.kernelStack().forEach(frame -> out.println("      " + frame));
         out.println("    user stack:");
         named.userStack().forEach(frame -> out.println("      " + frame));
+    }
+
+    /** One line of who the event belongs to: {@code process node, unit api.service, container docker 3f2a..., rule node}. */
+    private static String describe(Attribution.Attributes attributes) {
+        ProcessFacts process = attributes.process();
+        StringBuilder line = new StringBuilder("process ").append(process.name()).append(" (").append(process.commandLine()).append(')');
+        process.systemdUnit().ifPresent(unit -> line.append(", unit ").append(unit));
+        process.container().ifPresent(container -> line.append(", container ").append(container.runtime()).append(' ')
+                .append(container.id(), 0, Math.min(12, container.id().length())));
+        process.podUid().ifPresent(uid -> line.append(", pod ").append(uid));
+        attributes.rule().ifPresent(rule -> line.append(", rule ").append(rule));
+        return line.toString();
     }
 
     @Override

@@ -33,7 +33,7 @@ class HtmlReportTest {
         int wait = java.isPresent() ? JavaWait.SLEEP.code() : JavaWait.NONE;
         BlockingEvent event = new BlockingEvent(START + atNanos, 40, tid, thread, 230, new long[6], 1, new long[0], new long[0],
                 1, 1, wait);
-        return new NamedEvent(event, syscall, KERNEL, user, length, false, CompletableFuture.completedFuture(java));
+        return new NamedEvent(event, syscall, KERNEL, user, length, false, CompletableFuture.completedFuture(java), Optional.empty());
     }
 
     static NamedEvent nativeSleep(int tid, long atNanos, long lengthNanos) {

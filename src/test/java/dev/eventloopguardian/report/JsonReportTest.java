@@ -113,7 +113,7 @@ class JsonReportTest {
             OptionalLong blocked, boolean asleep, Optional<JavaContext> java) {
         BlockingEvent event = new BlockingEvent(time, 12, 34, thread, 230, args, javaWait == JavaWait.NONE ? 1 : 2,
                 new long[0], new long[0], 1, 1, javaWait);
-        return new NamedEvent(event, "clock_nanosleep", kernel, user, blocked, asleep, CompletableFuture.completedFuture(java));
+        return new NamedEvent(event, "clock_nanosleep", kernel, user, blocked, asleep, CompletableFuture.completedFuture(java), Optional.empty());
     }
 
     /** The writer as it was, on Jackson's streaming generator: the reference the lines must equal. */

@@ -22,7 +22,7 @@ class SummaryTest {
     private static NamedEvent event(String thread, int tid, String syscall, int javaWait, List<String> user,
             Optional<JavaContext> java) {
         BlockingEvent event = new BlockingEvent(1, 10, tid, thread, 0, new long[6], 1, new long[0], new long[0], 1, 1, javaWait);
-        return new NamedEvent(event, syscall, KERNEL, user, OptionalLong.empty(), false, CompletableFuture.completedFuture(java));
+        return new NamedEvent(event, syscall, KERNEL, user, OptionalLong.empty(), false, CompletableFuture.completedFuture(java), Optional.empty());
     }
 
     private static Summary counted() {

@@ -1,4 +1,4 @@
-package dev.eventloopguardian.metrics;
+package dev.eventloopguardian.proc;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,7 +40,7 @@ public record Container(String runtime, String id) {
      * in: the first line whose path names one, looked at from its innermost directory out, since
      * a container's own cgroups (Podman's {@code .../libpod-ID.scope/container}) nest in its scope.
      */
-    static Optional<Container> inCgroups(String cgroups) {
+    public static Optional<Container> inCgroups(String cgroups) {
         for (String line : cgroups.split("\n")) {
             // hierarchy-ID:controllers:path; the path is the rest of the line and may hold a colon
             String[] fields = line.split(":", 3);

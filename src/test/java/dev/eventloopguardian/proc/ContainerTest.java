@@ -1,4 +1,4 @@
-package dev.eventloopguardian.metrics;
+package dev.eventloopguardian.proc;
 
 import org.junit.jupiter.api.Test;
 
