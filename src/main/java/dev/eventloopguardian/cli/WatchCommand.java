@@ -199,7 +199,7 @@ final class WatchCommand {
                 }
             }
             notes.println("eventloop-guardian: " + stop.signalName() + ": stopped watching; nothing of ours is left in the kernel");
-            Map<Integer, Long> suppressed = watcher.suppressed();
+            Map<Integer, Long> suppressed = watcher.guard().suppressed();
             if (!suppressed.isEmpty()) {
                 notes.println("eventloop-guardian: past their budget of events, sleeps counted and not written: " + suppressed);
             }

@@ -50,6 +50,14 @@ public final class HostWatch implements ReportingGuard, AutoCloseable {
     private final Attached exec;
     private volatile Attached decider;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** The suppressed sleeps of processes forgotten, the latest {@link #FORGOTTEN_KEPT}: they end with their process. */
+    private final Map<Integer, Long> suppressedOfForgotten = new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Integer, Long> eldest) {
+            return size() > FORGOTTEN_KEPT;
+        }
+    };
+    static final int FORGOTTEN_KEPT = 1000;
 
     /** A loaded program and the link that keeps it on its tracepoint. */
     private record Attached(Program program, LoadedProgram loaded, int link) {
@@ -187,10 +195,21 @@ public final class HostWatch implements ReportingGuard, AutoCloseable {
         }
     }
 
-    /** Takes process {@code pid}'s rules away. */
+    /**
+     * Takes process {@code pid}'s entry away (it exited, or no rule selects it any more); its
+     * count of suppressed sleeps is kept with those of other ended processes.
+     */
     public void forget(int pid) throws GuardException {
         try {
-            processes.delete(key(pid));
+            Optional<byte[]> entry = processes.lookup(key(pid));
+            if (processes.delete(key(pid)) && entry.isPresent()) {
+                long suppressed = ByteBuffer.wrap(entry.get()).order(ByteOrder.nativeOrder()).getLong(HostProcess.SUPPRESSED);
+                if (suppressed > 0) {
+                    synchronized (suppressedOfForgotten) {
+                        suppressedOfForgotten.merge(pid, suppressed, Long::sum);
+                    }
+                }
+            }
         } catch (BpfException e) {
             throw new GuardException(GuardException.Kind.UNSUPPORTED, "cannot forget process " + pid + ": " + e.getMessage(), null, e);
         }
@@ -200,7 +219,7 @@ public final class HostWatch implements ReportingGuard, AutoCloseable {
     public record Watched(long rules, long suppressed) {
     }
 
-    /** Every process with rules now, those a fork gave them to included, by pid. */
+    /** Every process with an entry now, those a fork gave rules to included, by pid: rules 0 after an exec. */
     public Map<Integer, Watched> watched() throws GuardException {
         Map<Integer, Watched> watched = new LinkedHashMap<>();
         try {
@@ -216,6 +235,26 @@ public final class HostWatch implements ReportingGuard, AutoCloseable {
             throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
         }
         return watched;
+    }
+
+    @Override
+    public java.util.OptionalInt processesWatched() throws GuardException {
+        return java.util.OptionalInt.of((int) watched().values().stream().filter(watched -> watched.rules() != 0).count());
+    }
+
+    /** Those of the processes watched now, and of the last {@value #FORGOTTEN_KEPT} forgotten that had some. */
+    @Override
+    public Map<Integer, Long> suppressed() throws GuardException {
+        Map<Integer, Long> suppressed;
+        synchronized (suppressedOfForgotten) {
+            suppressed = new LinkedHashMap<>(suppressedOfForgotten);
+        }
+        watched().forEach((pid, watched) -> {
+            if (watched.suppressed() > 0) {
+                suppressed.merge(pid, watched.suppressed(), Long::sum);
+            }
+        });
+        return suppressed;
     }
 
     /** Reads the execs of the host: {@code onExec} gets each process's pid as the returned reader polls. */

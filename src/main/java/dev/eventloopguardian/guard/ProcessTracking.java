@@ -18,8 +18,9 @@ import dev.eventloopguardian.bpf.Size;
  *   the parent's program, in its cgroup), with a fresh budget; a new process whose parent has
  *   none has its tgid's entry removed, since it may be a dead process's whose tgid was reused;
  *   a new thread changes nothing;</li>
- *   <li>on {@code sched_process_exec}, the process's entry is removed, since its program changed,
- *   and its tgid is sent to user space, which decides its rules afresh.</li>
+ *   <li>on {@code sched_process_exec}, the process's rules are taken away, since its program
+ *   changed (its entry, with its count of suppressed sleeps, stays), and its tgid is sent to user
+ *   space, which decides its rules afresh.</li>
  * </ul>
  */
 final class ProcessTracking {
@@ -90,7 +91,10 @@ final class ProcessTracking {
                 .loadMapFd(Reg.R1, processesFd).comment("watched processes")
                 .mov(Reg.R2, Reg.R10)
                 .alu(AluOp.ADD, Reg.R2, CHILD_KEY_SLOT)
-                .call(Helper.MAP_DELETE_ELEM).comment("its rules were for the program it ran")
+                .call(Helper.MAP_LOOKUP_ELEM)
+                .jump(JumpOp.JEQ, Reg.R0, 0, "tell").comment("no entry")
+                .store(Size.DW, Reg.R0, HostProcess.RULES, 0).comment("its rules were for the program it ran; its counts stay")
+                .label("tell")
                 .loadMapFd(Reg.R1, execsFd).comment("execs ring buffer")
                 .mov(Reg.R2, Reg.R10)
                 .alu(AluOp.ADD, Reg.R2, CHILD_KEY_SLOT)

@@ -23,4 +23,17 @@ public interface ReportingGuard {
 
     /** The kernel's statistics for the program (run counts need kernel.bpf_stats_enabled=1). */
     ProgramInfo info() throws GuardException;
+
+    /**
+     * How many processes the guard decides for now, for one that watches by rules; empty for one
+     * attached to the threads of the processes it guards.
+     */
+    default java.util.OptionalInt processesWatched() throws GuardException {
+        return java.util.OptionalInt.empty();
+    }
+
+    /** Sleeps counted and not written, each process's budget of events being spent, by pid: those with some. */
+    default java.util.Map<Integer, Long> suppressed() throws GuardException {
+        return java.util.Map.of();
+    }
 }

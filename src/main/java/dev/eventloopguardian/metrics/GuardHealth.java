@@ -61,14 +61,35 @@ public final class GuardHealth implements SessionObserver {
                 .register(registry);
         GaugeWithCallback.builder(Prometheus.PROPERTIES)
                 .name("eventloop_guardian_guard_attached")
-                .help("1 while the guard is attached to the process the session guards, 0 once it exited or was detached")
-                .callback(sample -> sample.call(attachedTo().isPresent() ? 1 : 0))
+                .help("1 while the guard is attached to the process the session guards (or watches the host), 0 once it "
+                        + "exited or was detached")
+                .callback(sample -> sample.call(attachedTo().isPresent() || watching(guard) ? 1 : 0))
                 .register(registry);
         GaugeWithCallback.builder(Prometheus.PROPERTIES)
                 .name("eventloop_guardian_guarded_processes")
                 .help("Processes the guard is attached to: the guarded process and, when it inherits the guard, its "
                         + "descendants")
-                .callback(sample -> sample.call(attachedTo().map(guarded -> guarded.processes().count()).orElse(0L)))
+                .callback(sample -> {
+                    OptionalDouble watched = read(() -> guard.processesWatched().orElse(-1));
+                    if (watched.isPresent() && watched.getAsDouble() >= 0) {
+                        sample.call(watched.getAsDouble());
+                    } else {
+                        sample.call(attachedTo().map(guarded -> guarded.processes().count()).orElse(0L));
+                    }
+                })
+                .register(registry);
+        CounterWithCallback.builder(Prometheus.PROPERTIES)
+                .name("eventloop_guardian_suppressed_sleeps")
+                .help("Blocking sleeps counted and not reported because their process had spent its budget of events a "
+                        + "second (watch --events-per-second), by process")
+                .labelNames("pid", "process")
+                .callback(sample -> {
+                    try {
+                        guard.suppressed().forEach((pid, count) -> sample.call(count, Integer.toString(pid), processName(pid)));
+                    } catch (GuardException e) {
+                        // left out of this scrape
+                    }
+                })
                 .register(registry);
         GaugeWithCallback.builder(Prometheus.PROPERTIES)
                 .name("eventloop_guardian_guarded_threads")
@@ -92,6 +113,22 @@ public final class GuardHealth implements SessionObserver {
                 .help("CPU time the guard's program ran; counted by the kernel only while kernel.bpf_stats_enabled=1")
                 .callback(sample -> read(() -> runSeconds(guard.info())).ifPresent(sample::call))
                 .register(registry);
+    }
+
+    private static boolean watching(ReportingGuard guard) {
+        try {
+            return guard.processesWatched().isPresent();
+        } catch (GuardException e) {
+            return false;
+        }
+    }
+
+    private static String processName(int pid) {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Integer.toString(pid), "comm")).strip();
+        } catch (java.io.IOException e) {
+            return "";
+        }
     }
 
     private static double runSeconds(ProgramInfo info) {

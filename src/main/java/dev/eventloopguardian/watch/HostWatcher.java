@@ -105,17 +105,6 @@ public final class HostWatcher implements Attribution, AutoCloseable {
         return (int) given.values().stream().filter(rulesGiven -> rulesGiven != 0).count();
     }
 
-    /** The sleeps each watched process's budget left unwritten, by pid: only those with some. */
-    public Map<Integer, Long> suppressed() throws GuardException {
-        Map<Integer, Long> suppressed = new HashMap<>();
-        watch.watched().forEach((pid, watched) -> {
-            if (watched.suppressed() > 0) {
-                suppressed.put(pid, watched.suppressed());
-            }
-        });
-        return suppressed;
-    }
-
     @Override
     public synchronized Optional<Attributes> of(int pid, String thread) {
         ProcessFacts facts = known.get(pid);

@@ -126,7 +126,8 @@ public final class Guardian {
      * allowed to read the checkout.
      */
     private static List<String> jvmOptions(List<String> arguments) {
-        boolean session = (!arguments.isEmpty() && arguments.getFirst().equals("attach")) || arguments.contains("--report");
+        boolean session = (!arguments.isEmpty() && List.of("attach", "watch").contains(arguments.getFirst()))
+                || arguments.contains("--report");
         List<String> options = new ArrayList<>(readJvmOptions(Path.of("scripts", "jvm.options")));
         options.addAll(readJvmOptions(Path.of("scripts", session ? "jvm-session.options" : "jvm-guard.options")));
         return options;
