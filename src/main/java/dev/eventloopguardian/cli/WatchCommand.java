@@ -34,6 +34,8 @@ final class WatchCommand {
     final Integer eventsPerSecond;
     final PolicyOptions policyOptions;
     final ReportOptions reportOptions;
+    /** The config file the rules were read from, if any: HUP reads it again. */
+    private Path configRead;
 
     private WatchCommand(ParseResult parsed) {
         config = parsed.matchedOptionValue("--config", null);
@@ -157,6 +159,7 @@ final class WatchCommand {
                         + "watch reads " + WatchConfig.DEFAULT + ", which does not exist)");
             }
             WatchConfig.Loaded loaded = WatchConfig.read(file);
+            configRead = file;
             rules.addAll(loaded.rules());
             budget = loaded.eventsPerSecond();
             if (rules.stream().filter(rule -> rule.name().equals(RULE_FROM_OPTIONS)).count() > 1) {
@@ -187,10 +190,10 @@ final class WatchCommand {
         SignalHandler previous = Signal.handle(hup, caught -> hangUp.set(true));
         try (Reporter reporter = Reporter.open(watcher.guard(), settings, dev.eventloopguardian.report.JavaContexts.NONE);
              StopSignals stop = StopSignals.install("INT", "TERM")) {
-            notes.printf("eventloop-guardian: watching the host: %d rule%s (%s), %d processes selected now; "
-                            + "HUP reloads%s, Ctrl-C or TERM stops%n", watcher.rules().size(),
+            notes.printf("eventloop-guardian: watching the host: %d rule%s (%s), %s selected now; "
+                            + "%sCtrl-C or TERM stops%n", watcher.rules().size(),
                     watcher.rules().size() == 1 ? "" : "s", String.join(", ", watcher.rules().stream().map(WatchRule::name).toList()),
-                    watcher.processesWatched(), config == null ? " the rules" : " " + config);
+                    processes(watcher.processesWatched()), configRead == null ? "" : "HUP reads " + configRead + " again, ");
             notes.flush();
             while (!stop.received()) {
                 reporter.reportWhile(() -> !stop.received() && !hangUp.get());
@@ -210,13 +213,17 @@ final class WatchCommand {
         }
     }
 
+    private static String processes(int count) {
+        return count + (count == 1 ? " process" : " processes");
+    }
+
     /** Reads the rules again; rules that cannot be read leave those in force. */
     private void reload(HostWatcher watcher, PrintWriter notes) {
         try {
             WatchConfig.Loaded loaded = rules();
             watcher.replaceRules(loaded.rules());
-            notes.printf("eventloop-guardian: SIGHUP: rules read again: %d rule%s, %d processes selected now%n",
-                    loaded.rules().size(), loaded.rules().size() == 1 ? "" : "s", watcher.processesWatched());
+            notes.printf("eventloop-guardian: SIGHUP: rules read again: %d rule%s, %s selected now%n",
+                    loaded.rules().size(), loaded.rules().size() == 1 ? "" : "s", processes(watcher.processesWatched()));
         } catch (Exception e) {
             notes.println("eventloop-guardian: SIGHUP: the rules were not replaced, the old ones stay: " + e.getMessage());
         }

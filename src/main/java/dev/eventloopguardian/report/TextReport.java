@@ -48,7 +48,9 @@ final class TextReport implements EventFormat {
     /** One line of who the event belongs to: {@code process node, unit api.service, container docker 3f2a..., rule node}. */
     private static String describe(Attribution.Attributes attributes) {
         ProcessFacts process = attributes.process();
-        StringBuilder line = new StringBuilder("process ").append(process.name()).append(" (").append(process.commandLine()).append(')');
+        // A command line may hold newlines (python3 -c 'a program'): this stays one line.
+        String commandLine = process.commandLine().replace("\n", "\\n").replace("\t", "\\t");
+        StringBuilder line = new StringBuilder("process ").append(process.name()).append(" (").append(commandLine).append(')');
         process.systemdUnit().ifPresent(unit -> line.append(", unit ").append(unit));
         process.container().ifPresent(container -> line.append(", container ").append(container.runtime()).append(' ')
                 .append(container.id(), 0, Math.min(12, container.id().length())));
