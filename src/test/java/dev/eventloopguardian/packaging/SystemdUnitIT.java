@@ -78,6 +78,67 @@ class SystemdUnitIT {
                 "\nMemoryDenyWriteExecute=no\n", "\nExecReload=/bin/kill -HUP $MAINPID\n");
     }
 
+    /**
+     * The unit's own command line (its metrics on a free port, these machines being shared), with the example config
+     * install.sh put in place: it reads the rules, serves metrics, reloads on HUP, and TERM stops it with status 0.
+     */
+    @Test
+    @KernelTest
+    void theUnitsCommandRunsWithItsCapabilitiesReloadsOnHupAndStopsCleanlyOnTerm() throws Exception {
+        List<String> execStart = List.of(Files.readString(installedUnit).lines().filter(line -> line.startsWith("ExecStart="))
+                .findFirst().orElseThrow().substring("ExecStart=".length()).split(" "));
+        List<String> command = new ArrayList<>(execStart);
+        command.set(command.indexOf("--metrics") + 1, "127.0.0.1:0");
+        assertThat(command.subList(0, 4)).containsExactly(prefix + "/bin/eventloop-guardian", "watch", "--config",
+                prefix + "/etc/eventloop-guardian/watch.toml");
+
+        try (Watch watch = Watch.start(serviceUser(capabilities(UNIT), command.getFirst(), command.subList(1, command.size())))) {
+            watch.await("watching the host: 2 rules (jvm-event-loops, node)");
+            assertThat(watch.err()).containsPattern("metrics at http://127\\.0\\.0\\.1:[1-9][0-9]*/metrics");
+            watch.signal("HUP");
+            watch.await("rules read again: 2 rules");
+            assertThat(watch.stop()).as(watch.err()).isZero();
+            assertThat(watch.err()).contains("nothing of ours is left in the kernel");
+        }
+    }
+
+    /**
+     * watch, as the unit runs it but with a rule for Python, reports a sleep of a Python run by root, named down to
+     * the kernel's and libc's frames; without CAP_SYS_PTRACE it cannot read that process's executable, and no rule
+     * selects it.
+     */
+    @Test
+    @KernelTest
+    void theUnitsCapabilitiesLetWatchReportAnotherUsersBlockingSleepAndCapSysPtraceIsWhatSelectsIt() throws Exception {
+        Path config = scratch.resolve("python.toml");
+        // Its threads by name too: another test's Python sleeps all along, and only this one must count.
+        Files.writeString(config, "[[rule]]\nname = \"python\"\nexecutables = [\"python3*\"]\nthreads = [\"eg-blocker\"]\n");
+
+        try (Watch watch = Watch.start(serviceUser(capabilities(UNIT), prefix.resolve("bin/eventloop-guardian").toString(),
+                List.of("watch", "--config", config.toString())))) {
+            watch.await("watching the host: 1 rule (python)");
+            blockAsRoot();
+            watch.await("(eg-blocker) blocked in clock_nanosleep(");
+            assertThat(watch.stop()).as(watch.err()).isZero();
+            assertThat(watch.err()).contains("rule python", "      schedule+0x", SYMBOL_IN_LIBC, "summary: 2 blocking sleeps");
+        }
+        try (Watch watch = Watch.start(serviceUser(without("CAP_SYS_PTRACE"),
+                prefix.resolve("bin/eventloop-guardian").toString(), List.of("watch", "--config", config.toString())))) {
+            watch.await("watching the host: 1 rule (python)");
+            blockAsRoot();
+            Thread.sleep(1500);
+            assertThat(watch.stop()).as(watch.err()).isZero();
+            assertThat(watch.err()).contains("summary: 0 blocking sleeps").doesNotContain("blocked in");
+        }
+    }
+
+    /** A Python thread named eg-blocker that sleeps twice, run by root (this test), not by the service's user. */
+    private static void blockAsRoot() throws Exception {
+        Release.Run python = run(List.of(PYTHON, "-c", "open('/proc/self/comm', 'w').write('eg-blocker')\n"
+                + "import time; time.sleep(0.05); time.sleep(0.05)"), Map.of());
+        assertThat(python.status()).as(python.both()).isZero();
+    }
+
     @Test
     @KernelTest
     void theUnitsCapabilitiesLetANonRootUserReportABlockingSleepWithNamedStacks() throws Exception {
@@ -200,6 +261,54 @@ class SystemdUnitIT {
     private static void requireSystemdAnalyze() {
         if (!Files.isExecutable(Path.of("/usr/bin/systemd-analyze"))) {
             throw KernelCondition.missing("systemd-analyze is not installed (apt-get install systemd)", "the unit's tests");
+        }
+    }
+
+    /** A watch session started in the background, its stderr in a file, stopped (TERM) when closed. */
+    private record Watch(Process process, Path errFile) implements AutoCloseable {
+        static Watch start(List<String> command) throws Exception {
+            Path err = Files.createTempFile(scratch, "watch", ".err");
+            Process process = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(err.toFile()).start();
+            return new Watch(process, err);
+        }
+
+        String err() throws Exception {
+            return Files.readString(errFile);
+        }
+
+        /** Waits up to 30 s until stderr holds every one of {@code texts}. */
+        void await(String... texts) throws Exception {
+            for (int i = 0; i < 600; i++) {
+                String err = err();
+                if (List.of(texts).stream().allMatch(err::contains)) {
+                    return;
+                }
+                if (!process.isAlive()) {
+                    break;
+                }
+                Thread.sleep(50);
+            }
+            assertThat(err()).as("watch's stderr").contains(texts);
+        }
+
+        void signal(String name) throws Exception {
+            Release.Run kill = run(List.of("kill", "-" + name, Long.toString(process.pid())), Map.of());
+            assertThat(kill.status()).as(kill.both()).isZero();
+        }
+
+        /** TERM, then its exit status. */
+        int stop() throws Exception {
+            if (process.isAlive()) {
+                signal("TERM");
+            }
+            assertThat(process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as("watch stopped on TERM").isTrue();
+            return process.exitValue();
+        }
+
+        @Override
+        public void close() {
+            process.destroyForcibly();
         }
     }
 }
