@@ -68,7 +68,7 @@ public final class GuardHealth implements SessionObserver {
         GaugeWithCallback.builder(Prometheus.PROPERTIES)
                 .name("eventloop_guardian_guarded_processes")
                 .help("Processes the guard is attached to: the guarded process and, when it inherits the guard, its "
-                        + "descendants")
+                        + "descendants; under watch, the processes a rule selects")
                 .callback(sample -> {
                     OptionalDouble watched = read(() -> guard.processesWatched().orElse(-1));
                     if (watched.isPresent() && watched.getAsDouble() >= 0) {

@@ -164,12 +164,13 @@ class WatchTest {
     }
 
     @Test
-    void hangUpReadsTheRulesAgainAndKeepsTheOldOnesWhenTheNewCannotBeRead(@TempDir Path scratch) throws Exception {
+    void hangUpReadsTheRulesAgainKeepsTheOldOnesWhenTheNewCannotBeReadAndTheEndWritesThePage(@TempDir Path scratch) throws Exception {
         Path config = Files.writeString(scratch.resolve("watch.toml"), "[[rule]]\nname = \"none\"\nexecutables = [\"no-such-program\"]\n");
         Path events = scratch.resolve("events.jsonl");
         Process python = asyncio();
+        Path page = scratch.resolve("watch.html");
         try (Guardian.Running watch = guardian().start("watch", "--config", config.toString(), "--format", "json",
-                "--output", events.toString())) {
+                "--output", events.toString(), "--html", page.toString())) {
             watch.awaitStderr("watching the host: 1 rule (none)", STARTED);
             Thread.sleep(500);
             assertThat(eventsOf(events, python.pid())).as("no rule selects it yet").isZero();
@@ -191,6 +192,8 @@ class WatchTest {
             assertThat(result.status()).as(result.toString()).isZero();
             assertThat(result.stderr()).as("the summary counts every event, before and after the reloads")
                     .contains("summary: " + read(events).size() + " blocking sleep");
+            assertThat(Files.readString(page)).as("the page at the end, with the loop's frames")
+                    .startsWith("<!DOCTYPE html>").contains("clock_nanosleep");
         }
     }
 
