@@ -104,7 +104,7 @@ final class ReportOptions {
         }
         if (!report && (output != null || folded != null || html != null || !format.equals("text")
                 || !minDuration.isZero() || metrics != null || otlp != null)) {
-            throw new UsageException("--format, --output, --folded, --html, --min-duration, --metrics and --otlp go with "
+            throw new UsageException("--format, --output, --folded, --otlp, --html, --min-duration and --metrics go with "
                     + "--report");
         }
         if (metrics != null) {
