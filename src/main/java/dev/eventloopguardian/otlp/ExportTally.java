@@ -157,7 +157,7 @@ final class ExportTally {
         }
         for (Throwable inner = cause; inner != null; inner = inner.getCause()) {
             if (inner instanceof ConnectException) {
-                return "cannot connect (" + (inner.getMessage() == null ? "refused" : inner.getMessage()) + ")";
+                return "cannot connect" + (inner.getMessage() == null ? "" : " (" + inner.getMessage() + ")");
             }
             if (inner instanceof UnknownHostException || inner instanceof UnresolvedAddressException) {
                 return "no such host";
