@@ -51,7 +51,7 @@ final class AttachCommand {
                         "  eventloop-guardian attach --pid 4242 --format json --output events.jsonl --min-duration 10ms",
                         "  eventloop-guardian attach --pid 4242 --html report.html      # a page to open at Ctrl-C",
                         "  eventloop-guardian attach --pid 4242 --metrics 9464        # for Prometheus, at 127.0.0.1:9464",
-                        "  eventloop-guardian attach --pid 4242 --otlp http://127.0.0.1:4318    # to an OpenTelemetry Collector",
+                        "  eventloop-guardian attach --pid 4242 --otlp http://127.0.0.1:4318   # to a Collector, as OTLP",
                         "",
                         "Options:")
                 .optionListHeading("")

@@ -87,9 +87,9 @@ class OtlpIT {
 
             // Sent before the session ended: nothing to wait for now.
             List<OtlpReceiver.Logged> records = receiver.logRecords();
-            // As the receiver decoded them (protobuf text), for the README's example
+            // As the receiver decoded them, for the README's example
             Path received = Files.createDirectories(Path.of("target", "otlp-it")).resolve("log-records.txt");
-            Files.writeString(received, run.stderr() + records.stream().map(logged -> logged.record().toString())
+            Files.writeString(received, run.stderr() + records.stream().map(OtlpReceiver.Logged::describe)
                     .collect(java.util.stream.Collectors.joining("---\n", "---\n", "")));
             assertThat(records).as(records.toString()).hasSize(2);
             OtlpReceiver.Logged first = records.getFirst();

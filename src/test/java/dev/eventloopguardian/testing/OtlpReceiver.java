@@ -188,6 +188,30 @@ public final class OtlpReceiver implements AutoCloseable {
         public String body() {
             return record.getBody().getStringValue();
         }
+
+        /** The record in a few lines, each attribute on one (an array as JSON-like list), for a person to read. */
+        public String describe() {
+            StringBuilder text = new StringBuilder()
+                    .append("event ").append(record.getEventName()).append(", severity ").append(record.getSeverityText())
+                    .append(", time ").append(java.time.Instant.ofEpochSecond(0, record.getTimeUnixNano())).append('\n')
+                    .append("body: ").append(body()).append('\n');
+            for (KeyValue attribute : record.getAttributesList()) {
+                text.append(attribute.getKey()).append(": ").append(readable(attribute.getValue())).append('\n');
+            }
+            return text.toString();
+        }
+
+        private static String readable(AnyValue value) {
+            return switch (value.getValueCase()) {
+                case STRING_VALUE -> value.getStringValue();
+                case INT_VALUE -> Long.toString(value.getIntValue());
+                case BOOL_VALUE -> Boolean.toString(value.getBoolValue());
+                case DOUBLE_VALUE -> Double.toString(value.getDoubleValue());
+                case ARRAY_VALUE -> value.getArrayValue().getValuesList().stream().map(Logged::readable)
+                        .collect(Collectors.joining(", ", "[", "]"));
+                default -> value.toString().strip();
+            };
+        }
     }
 
     /** The value of attribute {@code key} among {@code attributes}; the empty value when there is none. */
