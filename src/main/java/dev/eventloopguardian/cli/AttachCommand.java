@@ -51,12 +51,14 @@ final class AttachCommand {
                         "  eventloop-guardian attach --pid 4242 --format json --output events.jsonl --min-duration 10ms",
                         "  eventloop-guardian attach --pid 4242 --html report.html      # a page to open at Ctrl-C",
                         "  eventloop-guardian attach --pid 4242 --metrics 9464        # for Prometheus, at 127.0.0.1:9464",
+                        "  eventloop-guardian attach --pid 4242 --otlp http://127.0.0.1:4318   # to a Collector, as OTLP",
                         "",
                         "Options:")
                 .optionListHeading("")
                 .footerHeading("%n")
                 .footer(
-                        "Exit status: 0 once detached; 64 bad usage, no such process or a --metrics address in use, 69 "
+                        "Exit status: 0 once detached; 64 bad usage, no such process, a --metrics address in use or an "
+                                + "--otlp setting refused, 69 "
                                 + "the kernel lacks a feature, "
                                 + "74 the report could not be written in full (disk full, reader gone), 77 missing privileges "
                                 + "(CAP_BPF and CAP_PERFMON, and the right to trace PID).",

@@ -79,6 +79,8 @@ final class GuardCommand {
                         "  eventloop-guardian --report --html report.html python3 app.py         # and a flame graph page",
                         "  eventloop-guardian --report --all-threads --metrics 9464 python3 app.py",
                         "                                  # and serve the counts to Prometheus at 127.0.0.1:9464",
+                        "  eventloop-guardian --report --otlp http://127.0.0.1:4318 python3 app.py",
+                        "                                  # and send each sleep to an OpenTelemetry Collector",
                         "  sudo eventloop-guardian --user \"$USER\" ./my-server                   # guarded, runs as you",
                         "  eventloop-guardian --print-policy --allow nanosleep",
                         "  eventloop-guardian attach --pid 4242 --threads 'vert.x-eventloo*'     # a running JVM, until Ctrl-C",
@@ -92,7 +94,8 @@ final class GuardCommand {
                 .footer(
                         "Exit status: COMMAND's own once it runs (74 is ours, see below); before that:",
                         "   64  bad usage (unknown syscall, signal or user, no COMMAND, a bad uid, GLOB or DURATION),",
-                        "       or a --metrics address that cannot be bound (in use, not this machine's)",
+                        "       a --metrics address that cannot be bound (in use, not this machine's), or an --otlp URL",
+                        "       or OTEL_* setting that is refused",
                         "   69  the kernel lacks a feature (BTF, an eBPF helper), or bash, which keeps the guard, is missing",
                         "   70  internal error (the verifier rejected our program): please report it",
                         "   74  --report: COMMAND exited 0, but the report could not be written in full (disk full, reader gone)",
@@ -108,7 +111,7 @@ final class GuardCommand {
                 "Report each blocking sleep (thread, syscall, arguments, kernel and user stacks) on stderr "
                         + "and keep COMMAND running; eventloop-guardian stays as its parent. Add --signal to also stop it; "
                         + "--format, --output, --min-duration, --folded and --html shape the report; --metrics serves it "
-                        + "to Prometheus."));
+                        + "to Prometheus, --otlp sends it to OpenTelemetry."));
         ReportOptions.declare(spec);
         spec.addOption(Specs.flag("--all-threads",
                 "Also guard every thread (and child process) COMMAND creates; by default only its main thread. "

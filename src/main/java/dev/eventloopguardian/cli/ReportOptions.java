@@ -4,8 +4,10 @@ import dev.eventloopguardian.guard.ReportingGuard;
 import dev.eventloopguardian.report.Attribution;
 import dev.eventloopguardian.guard.Guard;
 import dev.eventloopguardian.metrics.MetricsEndpoint;
+import dev.eventloopguardian.otlp.OtlpExport;
 import dev.eventloopguardian.report.ReportSettings;
 import dev.eventloopguardian.report.SessionObserver;
+import dev.eventloopguardian.report.SessionObservers;
 import dev.eventloopguardian.text.IoReason;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -35,6 +37,8 @@ final class ReportOptions {
     final Boolean jvmAgent;
     /** --metrics as given, or null. */
     final String metrics;
+    /** --otlp as given, or null. */
+    final String otlp;
 
     private ReportOptions(ParseResult parsed) {
         format = parsed.matchedOptionValue("--format", "text");
@@ -44,6 +48,7 @@ final class ReportOptions {
         html = parsed.matchedOptionValue("--html", null);
         jvmAgent = parsed.matchedOptionValue("--jvm-agent", null);
         metrics = parsed.matchedOptionValue(MetricsOption.NAME, null);
+        otlp = parsed.matchedOptionValue(OtlpOption.NAME, null);
     }
 
     /** The options as {@code parsed} gives them. */
@@ -74,6 +79,7 @@ final class ReportOptions {
                         + "stack. On by default with --report and attach; off for the guard that aborts, since a JVM's "
                         + "first requests wait for monitors while its classes load: report first.").build());
         spec.addOption(Specs.option(MetricsOption.NAME, "[ADDR:]PORT", String.class, MetricsOption.DESCRIPTION).build());
+        spec.addOption(Specs.option(OtlpOption.NAME, "ENDPOINT", String.class, OtlpOption.DESCRIPTION).build());
     }
 
     /**
@@ -97,17 +103,22 @@ final class ReportOptions {
             throw new UsageException("--format " + format + ": use one of " + String.join(", ", ReportSettings.FORMATS));
         }
         if (!report && (output != null || folded != null || html != null || !format.equals("text")
-                || !minDuration.isZero() || metrics != null)) {
-            throw new UsageException("--format, --output, --folded, --html, --min-duration and --metrics go with --report");
+                || !minDuration.isZero() || metrics != null || otlp != null)) {
+            throw new UsageException("--format, --output, --folded, --otlp, --html, --min-duration and --metrics go with "
+                    + "--report");
         }
         if (metrics != null) {
             MetricsOption.address(metrics);
         }
+        if (otlp != null) {
+            OtlpOption.endpoint(otlp);
+        }
     }
 
     /**
-     * Runs {@code session} of {@code guard} with the settings, creating the files it writes and
-     * serving its metrics before, closing them after: the metrics before the guard they read.
+     * Runs {@code session} of {@code guard} with the settings, creating the files it writes,
+     * serving its metrics and starting its OTLP export before, closing them after: the metrics
+     * and the export (which sends what is left) before the guard they read.
      */
     int run(PrintWriter err, ReportingGuard guard, Session session) throws Exception {
         return run(err, guard, Attribution.NONE, session);
@@ -118,6 +129,7 @@ final class ReportOptions {
         // stderr stays open for our own messages: only the files we create are closed here.
         // The metrics first: an address that cannot be bound leaves no file behind.
         try (MetricsEndpoint served = metrics == null ? null : MetricsOption.serve(metrics, guard, err);
+             OtlpExport sent = otlp == null ? null : OtlpOption.send(otlp, guard, err);
              Writer events = output == null ? null : create("--output", output);
              Writer stacks = folded == null ? null : create("--folded", folded);
              Writer page = html == null ? null : create("--html", html)) {
@@ -126,7 +138,8 @@ final class ReportOptions {
             return session.run(new ReportSettings(format, eventsTo, err,
                     Optional.ofNullable(stacks).map(writer -> new ReportSettings.Destination("--folded " + folded, writer)),
                     Optional.ofNullable(page).map(writer -> new ReportSettings.Destination("--html " + html, writer)),
-                    minDuration, served == null ? SessionObserver.NONE : served.observer(), attribution));
+                    minDuration, SessionObservers.of(served == null ? SessionObserver.NONE : served.observer(),
+                            sent == null ? SessionObserver.NONE : sent.observer()), attribution));
         }
     }
 
