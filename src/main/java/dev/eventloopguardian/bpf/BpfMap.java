@@ -77,11 +77,13 @@ public final class BpfMap implements AutoCloseable {
      * value's size.
      */
     public static BpfMap createTaskStorage(String name, int valueSize) throws BpfException {
-        if (Integer.bitCount(valueSize) != 1 || valueSize > 16) {
-            throw new IllegalArgumentException("a task storage value here is an integer of 1, 2, 4, 8 or 16 bytes, not " + valueSize);
+        boolean integer = Integer.bitCount(valueSize) == 1 && valueSize <= 16;
+        if (!integer && (valueSize % 8 != 0 || valueSize > 1024)) {
+            throw new IllegalArgumentException("a task storage value here is an integer of 1, 2, 4, 8 or 16 bytes, or u64s "
+                    + "up to 1024 bytes, not " + valueSize);
         }
         validate(MapType.TASK_STORAGE, name, Integer.BYTES, valueSize, 0, Linux.pageSize());
-        int btf = loadBtf(integerTypes(valueSize));
+        int btf = loadBtf(integer ? integerTypes(valueSize) : u64ArrayTypes(valueSize / Long.BYTES));
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(BpfSyscall.ATTR_SIZE, 8);
             attr.set(JAVA_INT, 0, MapType.TASK_STORAGE.id);
@@ -92,7 +94,7 @@ public final class BpfMap implements AutoCloseable {
             MemorySegment.copy(nameBytes, 0, attr, JAVA_BYTE, 28, nameBytes.length);
             attr.set(JAVA_INT, 48, btf); // btf_fd@48, btf_key_type_id@52, btf_value_type_id@56
             attr.set(JAVA_INT, 52, 1);
-            attr.set(JAVA_INT, 56, 2);
+            attr.set(JAVA_INT, 56, integer ? 2 : 3);
             int fd = BpfSyscall.call("BPF_MAP_CREATE", BpfSyscall.MAP_CREATE, attr);
             return new BpfMap(fd, MapType.TASK_STORAGE, name, Integer.BYTES, valueSize, 0);
         } catch (SyscallException e) {
@@ -117,6 +119,26 @@ public final class BpfMap implements AutoCloseable {
         int kindInt = 1 << 24;
         out.putInt(1).putInt(kindInt).putInt(4).putInt(1 << 24 | 32);
         out.putInt(5).putInt(kindInt).putInt(valueSize).putInt(8 * valueSize);
+        out.put(strings);
+        return out.array();
+    }
+
+    /**
+     * A BTF object of [1] {@code int}, [2] {@code value} (a u64) and [3] an array of
+     * {@code elements} of [2], indexed by [1]: a value of several u64 fields.
+     */
+    static byte[] u64ArrayTypes(int elements) {
+        byte[] strings = "\0int\0value\0".getBytes(StandardCharsets.US_ASCII);
+        int typesBytes = 2 * 16 + 12 + 12;
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(24 + typesBytes + strings.length)
+                .order(java.nio.ByteOrder.nativeOrder());
+        out.putShort((short) 0xeB9F).put((byte) 1).put((byte) 0).putInt(24)
+                .putInt(0).putInt(typesBytes).putInt(typesBytes).putInt(strings.length);
+        int kindInt = 1 << 24;
+        int kindArray = 3 << 24;
+        out.putInt(1).putInt(kindInt).putInt(4).putInt(1 << 24 | 32);
+        out.putInt(5).putInt(kindInt).putInt(8).putInt(64);
+        out.putInt(0).putInt(kindArray).putInt(0).putInt(2).putInt(1).putInt(elements); // btf_array: type, index_type, nelems
         out.put(strings);
         return out.array();
     }
@@ -220,37 +242,6 @@ public final class BpfMap implements AutoCloseable {
                 return false;
             }
             throw new BpfException("cannot delete an element of map '" + name + "'", e, null);
-        }
-    }
-
-    /**
-     * The keys of a {@link MapType#HASH}, walked with {@code BPF_MAP_GET_NEXT_KEY}. Programs may
-     * add and remove keys meanwhile: a key removed during the walk may be missed or seen, one
-     * added may be missed; the walk starts over from the first key when its last one vanished.
-     */
-    public java.util.List<byte[]> keys() throws BpfException {
-        if (type != MapType.HASH) {
-            throw new UnsupportedOperationException("map '" + name + "' is a " + type + ": only a hash's keys are walked");
-        }
-        java.util.List<byte[]> keys = new java.util.ArrayList<>();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment current = arena.allocate(keySize, 8);
-            MemorySegment next = arena.allocate(keySize, 8);
-            MemorySegment attr = elementAttr(arena, MemorySegment.NULL, next); // key NULL: the first key
-            while (keys.size() <= maxEntries) {
-                try {
-                    BpfSyscall.call("BPF_MAP_GET_NEXT_KEY", BpfSyscall.MAP_GET_NEXT_KEY, attr);
-                } catch (SyscallException e) {
-                    if (e.is(Errno.ENOENT)) {
-                        return keys;
-                    }
-                    throw new BpfException("cannot walk the keys of map '" + name + "'", e, null);
-                }
-                keys.add(next.toArray(JAVA_BYTE));
-                current.copyFrom(next);
-                attr.set(JAVA_LONG, 8, current.address());
-            }
-            return keys; // keys kept coming as fast as we walked: what we saw
         }
     }
 

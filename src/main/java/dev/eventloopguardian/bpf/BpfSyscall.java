@@ -14,7 +14,6 @@ final class BpfSyscall {
     static final int MAP_LOOKUP_ELEM = 1;
     static final int MAP_UPDATE_ELEM = 2;
     static final int MAP_DELETE_ELEM = 3;
-    static final int MAP_GET_NEXT_KEY = 4;
     static final int PROG_LOAD = 5;
     static final int PROG_GET_FD_BY_ID = 13;
     static final int MAP_GET_FD_BY_ID = 14;

@@ -262,9 +262,10 @@ public final class GuardProgram {
     /**
      * The program of a host-wide watch ({@link HostWatch}), on the {@code sched_switch}
      * tracepoint: it runs at every context switch on the machine. Which rules may apply to a
-     * process is user space's decision, kept in the hash {@code processesFd} (tgid ->
-     * {@link HostProcess}); a process without an entry costs a switch the state test and one
-     * look-up. For one with an entry, the first of its rules whose thread names match the
+     * process is user space's decision, kept in the task storage {@code processesFd} of the
+     * process's group leader ({@link HostProcess}); a process without an entry costs a switch
+     * the state test and one look-up of the leader's storage, which hashes nothing (a hash by
+     * tgid measured 60 to 90 ns more a switch: bench watch-cost). For one with an entry, the first of its rules whose thread names match the
      * sleeping thread's decides, with its own syscall cases, as a perf event's program does; each
      * rule's policy reports, and may signal too. A process may write at most
      * {@code eventsPerSecond} events a second: past that its sleeps are counted in its entry,
@@ -273,13 +274,14 @@ public final class GuardProgram {
      * <pre>
      * end prev's open reported sleep, if any
      * if !(prev_state &amp; any rule's counted states) return
-     * rules = processes[tgid].rules; if none return
+     * rules = task storage of prev->group_leader; if none return
      * for each rule i in rules, in order: if its states and thread names match, decide by its cases
      * deny: within the process's budget? report : count it; signal as rule i says
      * </pre>
      */
     public static Program generateForHost(List<Policy> rules, SyscallTable table, KernelLayout layout, ProgramMaps maps,
-                                          int processesFd, int eventsPerSecond) throws UnknownSyscallException {
+                                          int processesFd, KernelLayout.Field groupLeader, int eventsPerSecond)
+            throws UnknownSyscallException {
         if (rules.isEmpty() || rules.size() > HostProcess.MAX_RULES) {
             throw new IllegalArgumentException("a host program takes 1 to " + HostProcess.MAX_RULES + " rules, not " + rules.size());
         }
@@ -291,18 +293,17 @@ public final class GuardProgram {
         if (layout.runtime().isEmpty()) {
             throw new IllegalArgumentException("a host program times sleeps: the kernel's task_struct needs se.sum_exec_runtime");
         }
-        return new GuardProgram(layout, maps).emitHost(rules, table, processesFd, eventsPerSecond);
+        return new GuardProgram(layout, maps).emitHost(rules, table, processesFd, groupLeader, eventsPerSecond);
     }
 
-    /** Stack slots of a host program: the tgid key, the process's rule bits, the rule that decided. */
-    private static final int PROCESS_KEY_SLOT = -72;
+    /** Stack slots of a host program: the process's rule bits, the rule that decided. */
     private static final int RULES_SLOT = -80;
     private static final int RULE_SLOT = -84;
     private static final String OVER_BUDGET = "over_budget";
     private static final long WINDOW_NANOS = 1_000_000_000L;
 
-    private Program emitHost(List<Policy> rules, SyscallTable table, int processesFd, int eventsPerSecond)
-            throws UnknownSyscallException {
+    private Program emitHost(List<Policy> rules, SyscallTable table, int processesFd, KernelLayout.Field groupLeader,
+                             int eventsPerSecond) throws UnknownSyscallException {
         int anyCounted = 0;
         for (Policy rule : rules) {
             anyCounted |= countedStates(rule);
@@ -312,11 +313,8 @@ public final class GuardProgram {
         asm.load(Size.DW, Reg.R8, Reg.R9, SWITCH_PREV_STATE).comment("prev_state, for the rules and the report")
                 .mov(Reg.R1, Reg.R8)
                 .alu32(AluOp.AND, Reg.R1, anyCounted).comment("a state some rule counts")
-                .jump32(JumpOp.JEQ, Reg.R1, 0, OUT).comment("preempted or yielding, not going to sleep")
-                .call(Helper.GET_CURRENT_PID_TGID).comment("prev is still current")
-                .alu(AluOp.RSH, Reg.R0, 32)
-                .store(Size.W, Reg.R10, PROCESS_KEY_SLOT, Reg.R0).comment("the key: the tgid");
-        lookUp(processesFd, PROCESS_KEY_SLOT, "watched processes: tgid -> rules")
+                .jump32(JumpOp.JEQ, Reg.R1, 0, OUT).comment("preempted or yielding, not going to sleep");
+        emitProcessEntry(processesFd, groupLeader)
                 .jump(JumpOp.JEQ, Reg.R0, 0, OUT).comment("no rule for this process")
                 .load(Size.DW, Reg.R1, Reg.R0, HostProcess.RULES)
                 .store(Size.DW, Reg.R10, RULES_SLOT, Reg.R1).comment("the rules that may apply");
@@ -347,7 +345,7 @@ public final class GuardProgram {
             fdRules.add(ruleFds);
         }
         asm.label(DENY);
-        emitBudget(processesFd, eventsPerSecond);
+        emitBudget(processesFd, groupLeader, eventsPerSecond);
         emitReport(false);
         asm.label(SIGNAL);
         boolean anySignal = rules.stream().anyMatch(rule -> rule.signal().isPresent());
@@ -383,6 +381,17 @@ public final class GuardProgram {
         return asm.assemble();
     }
 
+    /** r0 = the entry of prev's process: the task storage of its group leader, or 0. Needs r9, the context. */
+    private Assembler emitProcessEntry(int processesFd, KernelLayout.Field groupLeader) {
+        return asm.load(Size.DW, Reg.R1, Reg.R9, SWITCH_PREV).comment("prev")
+                .load(groupLeader.size(), Reg.R2, Reg.R1, groupLeader.offset()).comment("prev->" + groupLeader.expression()
+                        .substring("task->".length()) + ": its process")
+                .loadMapFd(Reg.R1, processesFd).comment("watched processes: task storage of their leaders")
+                .mov(Reg.R3, 0)
+                .mov(Reg.R4, 0)
+                .call(Helper.TASK_STORAGE_GET).comment("the process's entry, not created");
+    }
+
     private static String ruleLabel(int rule) {
         return "rule" + rule;
     }
@@ -396,8 +405,8 @@ public final class GuardProgram {
      * entry, whose count may overshoot by a few where CPUs race (no lock on this path); past the
      * budget, the sleep is counted in the entry and not written. Falls through to the report.
      */
-    private void emitBudget(int processesFd, int eventsPerSecond) {
-        lookUp(processesFd, PROCESS_KEY_SLOT, "the process's entry again, for its budget")
+    private void emitBudget(int processesFd, KernelLayout.Field groupLeader, int eventsPerSecond) {
+        emitProcessEntry(processesFd, groupLeader)
                 .jump(JumpOp.JEQ, Reg.R0, 0, SIGNAL).comment("gone meanwhile: nothing to report it under")
                 .mov(Reg.R6, Reg.R0)
                 .call(Helper.KTIME_GET_NS)

@@ -11,6 +11,7 @@ import dev.eventloopguardian.btf.Btf;
 import dev.eventloopguardian.btf.BtfException;
 import dev.eventloopguardian.sys.Arch;
 import dev.eventloopguardian.sys.Linux;
+import dev.eventloopguardian.sys.SyscallException;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -35,12 +36,11 @@ import java.util.function.IntConsumer;
 public final class HostWatch implements ReportingGuard, AutoCloseable {
     static final String PROGRAM_NAME = "evloop_host";
     static final String SWITCH_TRACEPOINT = "btf_trace_sched_switch";
-    /** Processes the hash can hold: a host's with room to spare (pid_max is 4 million, but few run at once). */
-    static final int MAX_PROCESSES = 32768;
     /** Execs waiting for user space; each is 16 bytes in the ring, so this holds 4 096 of them. */
     static final int EXEC_RING_BYTES = 64 << 10;
 
     private final KernelLayout layout;
+    private final KernelLayout.Field groupLeader;
     private final int switchTracepoint;
     private final int eventsPerSecond;
     private final Guard.ReportMaps maps;
@@ -50,6 +50,10 @@ public final class HostWatch implements ReportingGuard, AutoCloseable {
     private final Attached exec;
     private volatile Attached decider;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Guarded by itself, with the two maps after it: the processes given rules here. */
+    private final java.util.Set<Integer> written = new java.util.HashSet<>();
+    /** The suppressed sleeps each watched process had when last read: what is known of it once it exited. */
+    private final Map<Integer, Long> lastSuppressed = new java.util.HashMap<>();
     /** The suppressed sleeps of processes forgotten, the latest {@link #FORGOTTEN_KEPT}: they end with their process. */
     private final Map<Integer, Long> suppressedOfForgotten = new LinkedHashMap<>() {
         @Override
@@ -77,9 +81,10 @@ public final class HostWatch implements ReportingGuard, AutoCloseable {
         }
     }
 
-    private HostWatch(KernelLayout layout, int switchTracepoint, int eventsPerSecond, Guard.ReportMaps maps, BpfMap processes,
-                      BpfMap execs, Attached fork, Attached exec, Attached decider) {
+    private HostWatch(KernelLayout layout, KernelLayout.Field groupLeader, int switchTracepoint, int eventsPerSecond,
+                      Guard.ReportMaps maps, BpfMap processes, BpfMap execs, Attached fork, Attached exec, Attached decider) {
         this.layout = layout;
+        this.groupLeader = groupLeader;
         this.switchTracepoint = switchTracepoint;
         this.eventsPerSecond = eventsPerSecond;
         this.maps = maps;
@@ -101,15 +106,16 @@ public final class HostWatch implements ReportingGuard, AutoCloseable {
         }
         Btf btf;
         KernelLayout layout;
-        ProcessTracking.TaskIds ids;
+        ProcessTracking.TaskFields fields;
         int switchTracepoint;
         int forkTracepoint;
         int execTracepoint;
         try {
             btf = Btf.vmlinux();
             layout = KernelLayout.of(btf, Arch.current());
-            ids = new ProcessTracking.TaskIds(KernelLayout.field(btf, "task_struct", "pid", "task->pid"),
-                    KernelLayout.field(btf, "task_struct", "tgid", "task->tgid"));
+            fields = new ProcessTracking.TaskFields(KernelLayout.field(btf, "task_struct", "pid", "task->pid"),
+                    KernelLayout.field(btf, "task_struct", "tgid", "task->tgid"),
+                    KernelLayout.field(btf, "task_struct", "group_leader", "task->group_leader"));
             switchTracepoint = tracepointId(btf, SWITCH_TRACEPOINT);
             forkTracepoint = tracepointId(btf, ProcessTracking.FORK_TRACEPOINT);
             execTracepoint = tracepointId(btf, ProcessTracking.EXEC_TRACEPOINT);
@@ -124,14 +130,15 @@ public final class HostWatch implements ReportingGuard, AutoCloseable {
         Program program = null;
         try {
             maps = Guard.ReportMaps.create();
-            processes = BpfMap.create(MapType.HASH, "evloop_procs", Integer.BYTES, HostProcess.BYTES, MAX_PROCESSES);
+            processes = BpfMap.createTaskStorage("evloop_procs", HostProcess.BYTES);
             execs = BpfMap.create(MapType.RINGBUF, "evloop_execs", 0, 0, EXEC_RING_BYTES);
             program = GuardProgram.generateForHost(rules, SyscallTable.of(Arch.current()), layout, maps.fds(Optional.empty()),
-                    processes.fd(), eventsPerSecond);
-            fork = Attached.load("evloop_fork", ProcessTracking.forkProgram(ids, processes.fd()), forkTracepoint);
-            exec = Attached.load("evloop_exec", ProcessTracking.execProgram(processes.fd(), execs.fd()), execTracepoint);
+                    processes.fd(), fields.groupLeader(), eventsPerSecond);
+            fork = Attached.load("evloop_fork", ProcessTracking.forkProgram(fields, processes.fd()), forkTracepoint);
+            exec = Attached.load("evloop_exec", ProcessTracking.execProgram(fields, processes.fd(), execs.fd()), execTracepoint);
             Attached decider = Attached.load(PROGRAM_NAME, program, switchTracepoint);
-            return new HostWatch(layout, switchTracepoint, eventsPerSecond, maps, processes, execs, fork, exec, decider);
+            return new HostWatch(layout, fields.groupLeader(), switchTracepoint, eventsPerSecond, maps, processes, execs, fork,
+                    exec, decider);
         } catch (BpfException e) {
             if (exec != null) {
                 exec.close();
@@ -164,7 +171,7 @@ public final class HostWatch implements ReportingGuard, AutoCloseable {
     public synchronized void replaceRules(List<Policy> rules) throws GuardException, UnknownSyscallException {
         requireOpen();
         Program program = GuardProgram.generateForHost(rules, SyscallTable.of(Arch.current()), layout, maps.fds(Optional.empty()),
-                processes.fd(), eventsPerSecond);
+                processes.fd(), groupLeader, eventsPerSecond);
         Attached replacement;
         try {
             replacement = Attached.load(PROGRAM_NAME, program, switchTracepoint);
@@ -186,70 +193,110 @@ public final class HostWatch implements ReportingGuard, AutoCloseable {
             return;
         }
         try {
-            ByteBuffer value = ByteBuffer.allocate(HostProcess.BYTES).order(ByteOrder.nativeOrder());
-            processes.lookup(key(pid)).ifPresent(value::put);
-            value.putLong(HostProcess.RULES, rules);
-            processes.update(key(pid), value.array());
-        } catch (BpfException e) {
+            withProcess(pid, key -> {
+                ByteBuffer value = ByteBuffer.allocate(HostProcess.BYTES).order(ByteOrder.nativeOrder());
+                processes.lookup(key).ifPresent(value::put);
+                value.putLong(HostProcess.RULES, rules);
+                processes.update(key, value.array());
+                return null;
+            });
+            synchronized (written) {
+                written.add(pid);
+            }
+        } catch (BpfException | SyscallException e) {
             throw new GuardException(GuardException.Kind.UNSUPPORTED, "cannot watch process " + pid + ": " + e.getMessage(), null, e);
         }
     }
 
     /**
-     * Takes process {@code pid}'s entry away (it exited, or no rule selects it any more); its
-     * count of suppressed sleeps is kept with those of other ended processes.
+     * Takes process {@code pid}'s entry away (no rule selects it any more, or it exited); its
+     * count of suppressed sleeps is kept with those of other forgotten processes.
      */
-    public void forget(int pid) throws GuardException {
+    public void forget(int pid) {
+        long suppressed;
         try {
-            Optional<byte[]> entry = processes.lookup(key(pid));
-            if (processes.delete(key(pid)) && entry.isPresent()) {
-                long suppressed = ByteBuffer.wrap(entry.get()).order(ByteOrder.nativeOrder()).getLong(HostProcess.SUPPRESSED);
-                if (suppressed > 0) {
-                    synchronized (suppressedOfForgotten) {
-                        suppressedOfForgotten.merge(pid, suppressed, Long::sum);
-                    }
-                }
+            suppressed = withProcess(pid, key -> {
+                Optional<byte[]> entry = processes.lookup(key);
+                processes.delete(key);
+                return entry.map(HostWatch::suppressedIn).orElse(0L);
+            });
+        } catch (BpfException | SyscallException gone) {
+            suppressed = lastSuppressed.getOrDefault(pid, 0L); // exited: its entry went with it
+        }
+        synchronized (written) {
+            written.remove(pid);
+            lastSuppressed.remove(pid);
+            if (suppressed > 0) {
+                suppressedOfForgotten.merge(pid, suppressed, Long::sum);
             }
-        } catch (BpfException e) {
-            throw new GuardException(GuardException.Kind.UNSUPPORTED, "cannot forget process " + pid + ": " + e.getMessage(), null, e);
         }
     }
 
-    /** What the kernel holds for each watched process: its rules, and the sleeps its budget left unwritten. */
+    /** What the kernel holds for a watched process: its rules, and the sleeps its budget left unwritten. */
     public record Watched(long rules, long suppressed) {
     }
 
-    /** Every process with an entry now, those a fork gave rules to included, by pid: rules 0 after an exec. */
-    public Map<Integer, Watched> watched() throws GuardException {
+    /**
+     * The processes given rules here, by pid, with what their entries hold now; those that
+     * exited are forgotten on the way. A process that inherited its rules at a fork shows once
+     * it was given them here too (user space's next look).
+     */
+    public Map<Integer, Watched> watched() {
+        List<Integer> pids;
+        synchronized (written) {
+            pids = List.copyOf(written);
+        }
         Map<Integer, Watched> watched = new LinkedHashMap<>();
-        try {
-            for (byte[] key : processes.keys()) {
-                Optional<byte[]> value = processes.lookup(key);
-                if (value.isPresent()) {
-                    ByteBuffer entry = ByteBuffer.wrap(value.get()).order(ByteOrder.nativeOrder());
-                    watched.put(ByteBuffer.wrap(key).order(ByteOrder.nativeOrder()).getInt(0),
-                            new Watched(entry.getLong(HostProcess.RULES), entry.getLong(HostProcess.SUPPRESSED)));
+        for (int pid : pids) {
+            try {
+                Optional<byte[]> entry = withProcess(pid, processes::lookup);
+                if (entry.isPresent()) {
+                    ByteBuffer value = ByteBuffer.wrap(entry.get()).order(ByteOrder.nativeOrder());
+                    Watched now = new Watched(value.getLong(HostProcess.RULES), value.getLong(HostProcess.SUPPRESSED));
+                    watched.put(pid, now);
+                    synchronized (written) {
+                        lastSuppressed.put(pid, now.suppressed());
+                    }
                 }
+            } catch (BpfException | SyscallException gone) {
+                forget(pid);
             }
-        } catch (BpfException e) {
-            throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
         }
         return watched;
     }
 
+    private static long suppressedIn(byte[] entry) {
+        return ByteBuffer.wrap(entry).order(ByteOrder.nativeOrder()).getLong(HostProcess.SUPPRESSED);
+    }
+
+    private interface OnKey<T> {
+        T apply(byte[] key) throws BpfException;
+    }
+
+    /** Task storage is keyed by a pidfd from user space: the process's, which names its group leader. */
+    private static <T> T withProcess(int pid, OnKey<T> action) throws BpfException, SyscallException {
+        int pidfd = Linux.pidfdOpen(pid, 0);
+        try {
+            return action.apply(ByteBuffer.allocate(Integer.BYTES).order(ByteOrder.nativeOrder()).putInt(pidfd).array());
+        } finally {
+            Linux.close(pidfd);
+        }
+    }
+
     @Override
-    public java.util.OptionalInt processesWatched() throws GuardException {
+    public java.util.OptionalInt processesWatched() {
         return java.util.OptionalInt.of((int) watched().values().stream().filter(watched -> watched.rules() != 0).count());
     }
 
     /** Those of the processes watched now, and of the last {@value #FORGOTTEN_KEPT} forgotten that had some. */
     @Override
-    public Map<Integer, Long> suppressed() throws GuardException {
+    public Map<Integer, Long> suppressed() {
+        Map<Integer, Watched> now = watched();
         Map<Integer, Long> suppressed;
-        synchronized (suppressedOfForgotten) {
+        synchronized (written) {
             suppressed = new LinkedHashMap<>(suppressedOfForgotten);
         }
-        watched().forEach((pid, watched) -> {
+        now.forEach((pid, watched) -> {
             if (watched.suppressed() > 0) {
                 suppressed.merge(pid, watched.suppressed(), Long::sum);
             }

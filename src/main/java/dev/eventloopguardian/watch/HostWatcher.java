@@ -168,15 +168,7 @@ public final class HostWatcher implements Attribution, AutoCloseable {
         }
         given.keySet().retainAll(alive);
         known.keySet().retainAll(alive);
-        try {
-            for (int pid : watch.watched().keySet()) {
-                if (!alive.contains(pid)) {
-                    watch.forget(pid); // exited; its tgid may be reused
-                }
-            }
-        } catch (GuardException e) {
-            noteOnce(e.getMessage());
-        }
+        watch.watched(); // reads each watched process's counts, and forgets those that exited
     }
 
     private void decide(int pid) {
