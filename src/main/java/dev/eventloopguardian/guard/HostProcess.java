@@ -1,9 +1,9 @@
 package dev.eventloopguardian.guard;
 
 /**
- * A watched process's entry in a host program's hash of processes, keyed by its tgid, in the
- * kernel's byte order: which rules may apply to its threads (bit i: rule i), and its budget of
- * events, a fixed one-second window and the sleeps counted past it.
+ * A watched process's entry, in the task storage of its group leader, in the kernel's byte
+ * order: which rules may apply to its threads (bit i: rule i), and its budget of events, a fixed
+ * one-second window and the sleeps counted past it.
  *
  * <pre>
  *  0 u64 rules           bit i set: rule i may apply

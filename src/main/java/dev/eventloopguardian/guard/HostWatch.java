@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntConsumer;
 
 /**
- * A report-only guard of a whole host: one program on the {@code sched_switch} tracepoint that
+ * A guard of a whole host that reports (and signals where a rule says): one program on the {@code sched_switch} tracepoint that
  * runs at every context switch on the machine, and decides for the threads of the processes
  * user space gave rules to ({@link GuardProgram#generateForHost}), with two small programs that
  * keep those processes' entries true across fork and exec ({@link ProcessTracking}). No process

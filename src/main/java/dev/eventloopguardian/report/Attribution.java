@@ -12,10 +12,13 @@ import java.util.Optional;
 @FunctionalInterface
 public interface Attribution {
     /** Says nothing more: a session that started or attached to its one process knows it. */
-    Attribution NONE = (pid, thread) -> Optional.empty();
+    Attribution NONE = (pid, thread, uninterruptible) -> Optional.empty();
 
-    /** What is known of process {@code pid} and the rule for its thread {@code thread}; empty when it is gone. */
-    Optional<Attributes> of(int pid, String thread);
+    /**
+     * What is known of process {@code pid}, and the rule for a sleep of its thread
+     * {@code thread}, {@code uninterruptible} (D) or not; empty when the process is gone.
+     */
+    Optional<Attributes> of(int pid, String thread, boolean uninterruptible);
 
     /** The process's facts, and the name of the rule that selected the thread, if a rule did. */
     record Attributes(ProcessFacts process, Optional<String> rule) {

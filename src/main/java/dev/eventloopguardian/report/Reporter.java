@@ -67,7 +67,7 @@ public final class Reporter implements AutoCloseable {
                 public void asleep(BlockingEvent event) {
                     // The JVM first: naming may wait for its perf map, and its Java stack is wanted while the thread blocks.
                     var javaAnswer = java.ask(event);
-                    sleeps.add(names.name(event).withJava(javaAnswer).attributed(settings.attribution().of(event.pid(), event.thread())));
+                    sleeps.add(names.name(event).withJava(javaAnswer).attributed(settings.attribution().of(event.pid(), event.thread(), event.stateLetter() == 'D')));
                 }
 
                 @Override

@@ -106,7 +106,7 @@ public final class HostWatcher implements Attribution, AutoCloseable {
     }
 
     @Override
-    public synchronized Optional<Attributes> of(int pid, String thread) {
+    public synchronized Optional<Attributes> of(int pid, String thread, boolean uninterruptible) {
         ProcessFacts facts = known.get(pid);
         if (facts == null) {
             Optional<ProcessFacts> read = ProcessFacts.read(pid);
@@ -118,7 +118,9 @@ public final class HostWatcher implements Attribution, AutoCloseable {
         }
         for (WatchRule rule : rules) {
             List<ThreadPattern> threads = rule.policy().threads();
-            if (rule.selects(facts) && (threads.isEmpty() || threads.stream().anyMatch(pattern -> pattern.matches(thread)))) {
+            // As the kernel's program tries them: the rule's states, then its thread names.
+            if (rule.selects(facts) && (!uninterruptible || rule.policy().includeUninterruptible())
+                    && (threads.isEmpty() || threads.stream().anyMatch(pattern -> pattern.matches(thread)))) {
                 return Optional.of(new Attributes(facts, Optional.of(rule.name())));
             }
         }
