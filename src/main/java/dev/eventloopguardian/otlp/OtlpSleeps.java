@@ -1,6 +1,8 @@
 package dev.eventloopguardian.otlp;
 
 import dev.eventloopguardian.metrics.SleepLabels;
+import dev.eventloopguardian.proc.ProcessFacts;
+import dev.eventloopguardian.report.Attribution;
 import dev.eventloopguardian.report.ReportedSleep;
 import dev.eventloopguardian.report.SessionObserver;
 import io.opentelemetry.api.common.AttributeKey;
@@ -39,6 +41,10 @@ final class OtlpSleeps implements SessionObserver {
     private static final AttributeKey<Long> THREAD_ID = AttributeKey.longKey("thread.id");
     private static final AttributeKey<String> THREAD_NAME = AttributeKey.stringKey("thread.name");
     private static final AttributeKey<String> CONTAINER_ID = AttributeKey.stringKey("container.id");
+    private static final AttributeKey<String> CONTAINER_RUNTIME = AttributeKey.stringKey("container.runtime");
+    private static final AttributeKey<String> PROCESS_PATH = AttributeKey.stringKey("process.executable.path");
+    private static final AttributeKey<String> COMMAND_LINE = AttributeKey.stringKey("process.command_line");
+    private static final AttributeKey<String> POD_UID = AttributeKey.stringKey("k8s.pod.uid");
     // ...and ours where they do not
     private static final AttributeKey<String> THREAD_POOL = AttributeKey.stringKey("eventloop_guardian.thread_pool");
     private static final AttributeKey<String> SYSCALL = AttributeKey.stringKey("eventloop_guardian.syscall");
@@ -48,6 +54,9 @@ final class OtlpSleeps implements SessionObserver {
     private static final AttributeKey<List<String>> KERNEL_STACK = AttributeKey.stringArrayKey("eventloop_guardian.kernel_stack");
     private static final AttributeKey<List<String>> USER_STACK = AttributeKey.stringArrayKey("eventloop_guardian.user_stack");
     private static final AttributeKey<List<String>> JAVA_STACK = AttributeKey.stringArrayKey("eventloop_guardian.java_stack");
+    private static final AttributeKey<String> CGROUP = AttributeKey.stringKey("eventloop_guardian.cgroup");
+    private static final AttributeKey<String> SYSTEMD_UNIT = AttributeKey.stringKey("eventloop_guardian.systemd_unit");
+    private static final AttributeKey<String> RULE = AttributeKey.stringKey("eventloop_guardian.rule");
 
     // The metrics' attributes: the Prometheus labels, name for name
     private static final AttributeKey<String> PID = AttributeKey.stringKey("pid");
@@ -97,6 +106,7 @@ final class OtlpSleeps implements SessionObserver {
         sleep.blockedNanos().ifPresent(nanos -> observe(labeled, nanos));
 
         AttributesBuilder attributes = identity(sleep, labeled);
+        sleep.attributes().ifPresent(found -> attribute(attributes, found));
         sleep.blockedNanos().ifPresent(nanos -> attributes.put(OFF_CPU_NS, nanos));
         attributes.put(STILL_ASLEEP, sleep.stillAsleep())
                 .put(KERNEL_STACK, sleep.kernelStack())
@@ -138,6 +148,19 @@ final class OtlpSleeps implements SessionObserver {
     }
 
     /** Emits a record of {@code event} that happened at {@code epochNanos} (0: not known, the SDK's observed time stands). */
+    /** Who a watch's event belongs to, on its record only: the metrics keep their labels. */
+    private static void attribute(AttributesBuilder attributes, Attribution.Attributes found) {
+        ProcessFacts process = found.process();
+        attributes.put(PROCESS_PATH, process.executable())
+                .put(COMMAND_LINE, process.commandLine())
+                .put(CGROUP, process.cgroup());
+        process.container().ifPresent(container -> attributes.put(CONTAINER_ID, container.id())
+                .put(CONTAINER_RUNTIME, container.runtime()));
+        process.podUid().ifPresent(uid -> attributes.put(POD_UID, uid));
+        process.systemdUnit().ifPresent(unit -> attributes.put(SYSTEMD_UNIT, unit));
+        found.rule().ifPresent(rule -> attributes.put(RULE, rule));
+    }
+
     private void emit(long epochNanos, String event, Severity severity, String body, Attributes attributes) {
         LogRecordBuilder record = logger.logRecordBuilder()
                 .setEventName(event)

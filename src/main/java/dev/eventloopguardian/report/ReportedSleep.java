@@ -23,14 +23,17 @@ import java.util.OptionalLong;
  * @param kernelStack    the kernel stack, innermost frame first, named
  * @param userStack      the user stack, innermost frame first, named
  * @param javaStack      the Java stack its JVM gave, innermost first; empty when none did
+ * @param attributes     who it belongs to, for a session that guards processes it did not start (a watch)
  */
 public record ReportedSleep(int pid, int tid, long execId, String thread, Optional<String> javaThread, String syscall,
                             String kind, OptionalLong blockedNanos, long wallEpochNanos, boolean stillAsleep,
-                            List<String> kernelStack, List<String> userStack, List<String> javaStack) {
+                            List<String> kernelStack, List<String> userStack, List<String> javaStack,
+                            Optional<Attribution.Attributes> attributes) {
     /** A sleep known only by who slept and in what, with no time or stacks (for observers that count). */
     public ReportedSleep(int pid, int tid, long execId, String thread, Optional<String> javaThread, String syscall,
                          String kind, OptionalLong blockedNanos) {
-        this(pid, tid, execId, thread, javaThread, syscall, kind, blockedNanos, 0, false, List.of(), List.of(), List.of());
+        this(pid, tid, execId, thread, javaThread, syscall, kind, blockedNanos, 0, false, List.of(), List.of(), List.of(),
+                Optional.empty());
     }
 
     static ReportedSleep of(NamedEvent named) {
@@ -38,7 +41,7 @@ public record ReportedSleep(int pid, int tid, long execId, String thread, Option
         return new ReportedSleep(named.event().pid(), named.event().tid(), named.event().execId(), named.event().thread(),
                 java.map(JavaContext::threadName).filter(name -> !name.isEmpty()), named.syscall(), named.kind(),
                 named.blockedNanos(), named.event().wallEpochNanos(), named.stillAsleep(), named.kernelStack(),
-                named.userStack(), java.map(JavaContext::stack).orElse(List.of()));
+                named.userStack(), java.map(JavaContext::stack).orElse(List.of()), named.attributes());
     }
 
     /**

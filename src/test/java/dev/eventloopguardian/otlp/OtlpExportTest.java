@@ -1,5 +1,7 @@
 package dev.eventloopguardian.otlp;
 
+import dev.eventloopguardian.proc.ProcessFacts;
+import dev.eventloopguardian.report.Attribution;
 import dev.eventloopguardian.report.ReportedSleep;
 import dev.eventloopguardian.report.SessionObserver;
 import dev.eventloopguardian.testing.OtlpReceiver;
@@ -57,7 +59,32 @@ class OtlpExportTest {
 
     private static ReportedSleep sleep(int tid, String thread, OptionalLong nanos, boolean stillAsleep) {
         return new ReportedSleep(GONE, tid, 1, thread, Optional.empty(), "clock_nanosleep", "syscall", nanos,
-                1_800_000_000_000_000_000L, stillAsleep, KERNEL_STACK, USER_STACK, List.of());
+                1_800_000_000_000_000_000L, stillAsleep, KERNEL_STACK, USER_STACK, List.of(), Optional.empty());
+    }
+
+    /** A watch's sleep: its record says who it belongs to, as its JSON line does; the metrics keep their labels. */
+    @Test
+    void aWatchsSleepSaysWhoItBelongsTo() throws Exception {
+        String container = "cd".repeat(32);
+        ProcessFacts facts = ProcessFacts.of(GONE, "node", "/usr/bin/node", "node server.js",
+                "0::/kubepods.slice/kubepods-pod0f3e2d1c_1111_2222_3333_444455556666.slice/crio-" + container + ".scope\n");
+        ReportedSleep sleep = new ReportedSleep(GONE, GONE, 1, "node", Optional.empty(), "clock_nanosleep", "syscall",
+                OptionalLong.of(1_000_000), 1_800_000_000_000_000_000L, false, KERNEL_STACK, USER_STACK, List.of(),
+                Optional.of(new Attribution.Attributes(facts, Optional.of("node"))));
+        try (OtlpReceiver receiver = OtlpReceiver.start()) {
+            try (OtlpExport export = OtlpExport.open(OtlpEndpoint.parse(receiver.endpoint()), DROPS, notes::add)) {
+                export.observer().reported(sleep);
+            }
+            OtlpReceiver.Logged record = receiver.logRecords().getFirst();
+            assertThat(record.string("process.executable.path")).isEqualTo("/usr/bin/node");
+            assertThat(record.string("process.command_line")).isEqualTo("node server.js");
+            assertThat(record.string("container.id")).isEqualTo(container);
+            assertThat(record.string("container.runtime")).isEqualTo("cri-o");
+            assertThat(record.string("k8s.pod.uid")).isEqualTo("0f3e2d1c-1111-2222-3333-444455556666");
+            assertThat(record.string("eventloop_guardian.rule")).isEqualTo("node");
+            assertThat(record.string("eventloop_guardian.cgroup")).startsWith("/kubepods.slice/");
+            assertThat(record.has("eventloop_guardian.systemd_unit")).isFalse();
+        }
     }
 
     @Test

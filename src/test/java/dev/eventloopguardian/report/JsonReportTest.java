@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.eventloopguardian.guard.BlockingEvent;
 import dev.eventloopguardian.guard.JavaWait;
+import dev.eventloopguardian.proc.ProcessFacts;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -41,6 +42,30 @@ class JsonReportTest {
         reference.flush();
         assertThat(ours.toString()).isEqualTo(jackson.toString());
         assertThat(ours.toString().lines()).hasSize(2 * events.size());
+    }
+
+    /** A watch's event says who it belongs to: the process, its container, pod and unit, and the rule. */
+    @Test
+    void anAttributedEventSaysWhoItBelongsTo() throws IOException {
+        String container = "ab".repeat(32);
+        ProcessFacts facts = ProcessFacts.of(12, "java", "/opt/java/bin/java", "java -jar \"app\".jar",
+                "0::/kubepods.slice/kubepods-pod0f3e2d1c_1111_2222_3333_444455556666.slice/cri-containerd-" + container + ".scope\n");
+        NamedEvent named = event(1_000, "vert.x-eventloo", new long[6], JavaWait.NONE, KERNEL, USER, OptionalLong.of(5), false,
+                Optional.empty()).attributed(Optional.of(new Attribution.Attributes(facts, Optional.of("vertx"))));
+        StringWriter out = new StringWriter();
+        JsonReport report = new JsonReport(out);
+        report.write(named);
+        report.flush();
+
+        var line = new ObjectMapper().readTree(out.toString());
+        assertThat(line.get("process").asText()).isEqualTo("java");
+        assertThat(line.get("exe").asText()).isEqualTo("/opt/java/bin/java");
+        assertThat(line.get("cmdline").asText()).isEqualTo("java -jar \"app\".jar");
+        assertThat(line.get("container_id").asText()).isEqualTo(container);
+        assertThat(line.get("container_runtime").asText()).isEqualTo("containerd");
+        assertThat(line.get("pod_uid").asText()).isEqualTo("0f3e2d1c-1111-2222-3333-444455556666");
+        assertThat(line.has("systemd_unit")).as("a container's scope is no unit").isFalse();
+        assertThat(line.get("rule").asText()).isEqualTo("vertx");
     }
 
     @Test
