@@ -1,7 +1,10 @@
 package dev.eventloopguardian.cli;
 
+import dev.eventloopguardian.btf.Btf;
 import dev.eventloopguardian.guard.GuardProgram;
 import dev.eventloopguardian.guard.SyscallTable;
+import dev.eventloopguardian.guard.UnknownSyscallException;
+import dev.eventloopguardian.report.JavaContexts;
 import dev.eventloopguardian.report.Reporter;
 import dev.eventloopguardian.report.ReportSettings;
 import dev.eventloopguardian.sys.Arch;
@@ -121,9 +124,8 @@ final class WatchCommand {
                 throw new UsageException("--jvm-agent does not go with watch, which starts and attaches to no JVM; "
                         + "guard one JVM with --report or attach to tell its Java-level waits apart");
             }
-            if (!policyOptions.btf.equals(dev.eventloopguardian.btf.Btf.VMLINUX)) {
-                throw new UsageException("--btf does not go with watch: it needs the running kernel's BTF, "
-                        + dev.eventloopguardian.btf.Btf.VMLINUX);
+            if (!policyOptions.btf.equals(Btf.VMLINUX)) {
+                throw new UsageException("--btf does not go with watch: it needs the running kernel's BTF, " + Btf.VMLINUX);
             }
             WatchConfig.Loaded loaded = rules();
             HostWatcher watcher = HostWatcher.start(loaded.rules(), loaded.eventsPerSecond(), note -> {
@@ -139,7 +141,7 @@ final class WatchCommand {
     }
 
     /** The rules of the options, then of the config file: --config's, or the default one's when no option makes a rule. */
-    WatchConfig.Loaded rules() throws UsageException, dev.eventloopguardian.guard.UnknownSyscallException {
+    WatchConfig.Loaded rules() throws UsageException, UnknownSyscallException {
         List<WatchRule> rules = new ArrayList<>();
         boolean fromOptions = !executables.isEmpty() || !cgroups.isEmpty() || !policyOptions.threads.isEmpty();
         if (fromOptions) {
@@ -188,7 +190,7 @@ final class WatchCommand {
         AtomicBoolean hangUp = new AtomicBoolean();
         Signal hup = new Signal("HUP");
         SignalHandler previous = Signal.handle(hup, caught -> hangUp.set(true));
-        try (Reporter reporter = Reporter.open(watcher.guard(), settings, dev.eventloopguardian.report.JavaContexts.NONE);
+        try (Reporter reporter = Reporter.open(watcher.guard(), settings, JavaContexts.NONE);
              StopSignals stop = StopSignals.install("INT", "TERM")) {
             notes.printf("eventloop-guardian: watching the host: %d rule%s (%s), %s selected now; "
                             + "%sCtrl-C or TERM stops%n", watcher.rules().size(),
@@ -221,7 +223,7 @@ final class WatchCommand {
     private void reload(HostWatcher watcher, PrintWriter notes) {
         try {
             WatchConfig.Loaded loaded = rules();
-            watcher.replaceRules(loaded.rules());
+            watcher.replaceRules(loaded.rules(), loaded.eventsPerSecond());
             notes.printf("eventloop-guardian: SIGHUP: rules read again: %d rule%s, %s selected now%n",
                     loaded.rules().size(), loaded.rules().size() == 1 ? "" : "s", processes(watcher.processesWatched()));
         } catch (Exception e) {

@@ -42,7 +42,6 @@ public final class HostWatch implements ReportingGuard, AutoCloseable {
     private final KernelLayout layout;
     private final KernelLayout.Field groupLeader;
     private final int switchTracepoint;
-    private final int eventsPerSecond;
     private final Guard.ReportMaps maps;
     private final BpfMap processes;
     private final BpfMap execs;
@@ -81,12 +80,10 @@ public final class HostWatch implements ReportingGuard, AutoCloseable {
         }
     }
 
-    private HostWatch(KernelLayout layout, KernelLayout.Field groupLeader, int switchTracepoint, int eventsPerSecond,
-                      Guard.ReportMaps maps, BpfMap processes, BpfMap execs, Attached fork, Attached exec, Attached decider) {
+    private HostWatch(KernelLayout layout, KernelLayout.Field groupLeader, int switchTracepoint, Guard.ReportMaps maps, BpfMap processes, BpfMap execs, Attached fork, Attached exec, Attached decider) {
         this.layout = layout;
         this.groupLeader = groupLeader;
         this.switchTracepoint = switchTracepoint;
-        this.eventsPerSecond = eventsPerSecond;
         this.maps = maps;
         this.processes = processes;
         this.execs = execs;
@@ -101,9 +98,7 @@ public final class HostWatch implements ReportingGuard, AutoCloseable {
      * {@link #watch}. Each process may write {@code eventsPerSecond} events a second.
      */
     public static HostWatch start(List<Policy> rules, int eventsPerSecond) throws GuardException, UnknownSyscallException {
-        if (eventsPerSecond < 1) {
-            throw new IllegalArgumentException("a process's budget must be at least one event a second, not " + eventsPerSecond);
-        }
+        requireBudget(eventsPerSecond);
         Btf btf;
         KernelLayout layout;
         ProcessTracking.TaskFields fields;
@@ -137,8 +132,7 @@ public final class HostWatch implements ReportingGuard, AutoCloseable {
             fork = Attached.load("evloop_fork", ProcessTracking.forkProgram(fields, processes.fd()), forkTracepoint);
             exec = Attached.load("evloop_exec", ProcessTracking.execProgram(fields, processes.fd(), execs.fd()), execTracepoint);
             Attached decider = Attached.load(PROGRAM_NAME, program, switchTracepoint);
-            return new HostWatch(layout, fields.groupLeader(), switchTracepoint, eventsPerSecond, maps, processes, execs, fork,
-                    exec, decider);
+            return new HostWatch(layout, fields.groupLeader(), switchTracepoint, maps, processes, execs, fork, exec, decider);
         } catch (BpfException e) {
             if (exec != null) {
                 exec.close();
@@ -159,17 +153,25 @@ public final class HostWatch implements ReportingGuard, AutoCloseable {
         }
     }
 
+    private static void requireBudget(int eventsPerSecond) {
+        if (eventsPerSecond < 1) {
+            throw new IllegalArgumentException("a process's budget must be at least one event a second, not " + eventsPerSecond);
+        }
+    }
+
     private static int tracepointId(Btf btf, String tracepoint) throws GuardException {
         return btf.typeId("TYPEDEF", tracepoint).orElseThrow(() -> new GuardException(GuardException.Kind.UNSUPPORTED,
                 "this kernel's BTF has no " + tracepoint + ": watch needs BTF-typed tracepoints (Linux 5.5+)", null, null));
     }
 
     /**
-     * Decides by {@code rules} from now on: the new program is attached before the old one is
-     * detached. Rule numbers change meaning with it: give every process its rules again.
+     * Decides by {@code rules}, with a budget of {@code eventsPerSecond} for each process, from now
+     * on: the new program is attached before the old one is detached. Rule numbers change
+     * meaning with it: give every process its rules again.
      */
-    public synchronized void replaceRules(List<Policy> rules) throws GuardException, UnknownSyscallException {
+    public synchronized void replaceRules(List<Policy> rules, int eventsPerSecond) throws GuardException, UnknownSyscallException {
         requireOpen();
+        requireBudget(eventsPerSecond);
         Program program = GuardProgram.generateForHost(rules, SyscallTable.of(Arch.current()), layout, maps.fds(Optional.empty()),
                 processes.fd(), groupLeader, eventsPerSecond);
         Attached replacement;

@@ -54,13 +54,8 @@ final class ProcessTracking {
                 .load(fields.pid().size(), Reg.R1, Reg.R6, fields.pid().offset()).comment(fields.pid().expression())
                 .load(fields.tgid().size(), Reg.R2, Reg.R6, fields.tgid().offset()).comment(fields.tgid().expression())
                 .jump(JumpOp.JNE, Reg.R1, Reg.R2, "out").comment("a new thread of the same process")
-                .load(Size.DW, Reg.R1, Reg.R9, FORK_PARENT).comment("parent")
-                .load(fields.groupLeader().size(), Reg.R2, Reg.R1, fields.groupLeader().offset())
-                .comment("parent->group_leader: its process")
-                .loadMapFd(Reg.R1, processesFd).comment("watched processes")
-                .mov(Reg.R3, 0)
-                .mov(Reg.R4, 0)
-                .call(Helper.TASK_STORAGE_GET).comment("the parent's entry, not created")
+                .load(Size.DW, Reg.R1, Reg.R9, FORK_PARENT).comment("parent");
+        processEntry(asm, fields, processesFd)
                 .jump(JumpOp.JEQ, Reg.R0, 0, "out").comment("the parent has no rules")
                 .load(Size.DW, Reg.R1, Reg.R0, HostProcess.RULES)
                 .store(Size.DW, Reg.R10, VALUE_SLOT + HostProcess.RULES, Reg.R1).comment("its rules")
@@ -79,18 +74,27 @@ final class ProcessTracking {
         return asm.assemble();
     }
 
+    /**
+     * r0 = the entry of the process of task r1: the task storage of its group leader (after an
+     * exec, the thread that exec'd is the leader), not created; 0 when it has none.
+     */
+    private static Assembler processEntry(Assembler asm, TaskFields fields, int processesFd) {
+        return asm.load(fields.groupLeader().size(), Reg.R2, Reg.R1, fields.groupLeader().offset())
+                .comment(fields.groupLeader().expression() + ": its process")
+                .loadMapFd(Reg.R1, processesFd).comment("watched processes")
+                .mov(Reg.R3, 0)
+                .mov(Reg.R4, 0)
+                .call(Helper.TASK_STORAGE_GET).comment("its entry, not created");
+    }
+
     static Program execProgram(TaskFields fields, int processesFd, int execsFd) {
         Assembler asm = new Assembler();
         asm.mov(Reg.R9, Reg.R1).comment("the tracepoint's context")
                 .load(Size.DW, Reg.R6, Reg.R9, EXEC_TASK).comment("the task that exec'd")
                 .load(fields.tgid().size(), Reg.R1, Reg.R6, fields.tgid().offset()).comment(fields.tgid().expression())
                 .store(Size.W, Reg.R10, TGID_SLOT, Reg.R1).comment("its tgid, for user space")
-                .load(fields.groupLeader().size(), Reg.R2, Reg.R6, fields.groupLeader().offset())
-                .comment("task->group_leader: its process (the exec'ing thread became the leader)")
-                .loadMapFd(Reg.R1, processesFd).comment("watched processes")
-                .mov(Reg.R3, 0)
-                .mov(Reg.R4, 0)
-                .call(Helper.TASK_STORAGE_GET).comment("its entry, not created")
+                .mov(Reg.R1, Reg.R6);
+        processEntry(asm, fields, processesFd)
                 .jump(JumpOp.JEQ, Reg.R0, 0, "tell").comment("none")
                 .store(Size.DW, Reg.R0, HostProcess.RULES, 0).comment("its rules were for the program it ran; its counts stay")
                 .label("tell")

@@ -90,11 +90,13 @@ public final class HostWatcher implements Attribution, AutoCloseable {
     }
 
     /**
-     * Decides by {@code rules} from now on, and gives every process its rules again: the events
-     * and counts of the session go on as they were.
+     * Decides by {@code rules}, each process writing {@code eventsPerSecond} events a second, from
+     * now on, and gives every process its rules again: the events and counts of the session go on
+     * as they were.
      */
-    public synchronized void replaceRules(List<WatchRule> replacement) throws GuardException, UnknownSyscallException {
-        watch.replaceRules(policies(replacement));
+    public synchronized void replaceRules(List<WatchRule> replacement, int eventsPerSecond)
+            throws GuardException, UnknownSyscallException {
+        watch.replaceRules(policies(replacement), eventsPerSecond);
         rules = List.copyOf(replacement);
         given.clear();
         look(true);

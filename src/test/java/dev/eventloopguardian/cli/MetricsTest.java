@@ -42,25 +42,6 @@ class MetricsTest {
     private static final String PYTHON_NAME = truncated(Path.of(PYTHON).getFileName().toString());
     private static final Pattern ADDRESS = Pattern.compile("metrics at http://([^/\\s]+)/metrics");
 
-    /**
-     * An asyncio loop on a thread named event-loop-1 whose handler blocks it with time.sleep, 20 ms
-     * every 100 ms, for two minutes at most; the main thread waits for it (in futex, allowed).
-     */
-    private static final String ASYNCIO_PROGRAM = String.join("\n",
-            "import asyncio, ctypes, threading, time",
-            "libc = ctypes.CDLL(None)",
-            "async def handler():",
-            "    time.sleep(0.02)",
-            "async def serve():",
-            "    for _ in range(1200):",
-            "        await handler()",
-            "        await asyncio.sleep(0.08)",
-            "def loop():",
-            "    libc.prctl(15, b'event-loop-1', 0, 0, 0)",
-            "    asyncio.run(serve())",
-            "t = threading.Thread(target=loop)",
-            "t.start()",
-            "t.join()");
 
     private final List<Process> targets = new ArrayList<>();
 
@@ -73,7 +54,7 @@ class MetricsTest {
     void prometheusScrapesAReportSessionGuardingAnAsyncioLoop(@TempDir Path scratch) throws Exception {
         Path events = scratch.resolve("events.jsonl");
         try (Guardian.Running session = guardian().start("--report", "--all-threads", "--metrics", "127.0.0.1:0",
-                "--format", "json", "--output", events.toString(), PYTHON, "-c", ASYNCIO_PROGRAM)) {
+                "--format", "json", "--output", events.toString(), PYTHON, "-c", Python.ASYNCIO_LOOP)) {
             String address = metricsAddress(session);
             try (PrometheusServer prometheus = PrometheusServer.scraping(address, scratch)) {
                 JsonNode sleeps = prometheus.awaitSeries("eventloop_guardian_blocking_sleeps_total",
@@ -105,7 +86,7 @@ class MetricsTest {
 
     @Test
     void attachServesTheSameMetricsForARunningProcess(@TempDir Path scratch) throws Exception {
-        Process target = new ProcessBuilder(PYTHON, "-c", ASYNCIO_PROGRAM).inheritIO().start();
+        Process target = new ProcessBuilder(PYTHON, "-c", Python.ASYNCIO_LOOP).inheritIO().start();
         targets.add(target);
         try (Guardian.Running session = guardian().start("attach", "--pid", Long.toString(target.pid()),
                 "--metrics", "127.0.0.1:0", "--format", "json", "--output", scratch.resolve("events.jsonl").toString())) {
@@ -150,27 +131,16 @@ class MetricsTest {
 
     @Test
     void aGuardOrAReportThatAsksForNoMetricsLoadsNoClassOfThem(@TempDir Path scratch) throws Exception {
-        assertThat(loadedClasses(scratch.resolve("guard.log"), "true")).as("a plain guard")
+        assertThat(Guardian.loadedClasses(scratch.resolve("guard.log"), "true")).as("a plain guard")
                 .anyMatch(line -> line.contains("dev.eventloopguardian.cli.Main "))
                 .noneMatch(MetricsTest::isMetricsClass);
-        assertThat(loadedClasses(scratch.resolve("report.log"), "--report", "true")).as("a report without --metrics")
+        assertThat(Guardian.loadedClasses(scratch.resolve("report.log"), "--report", "true")).as("a report without --metrics")
                 .anyMatch(line -> line.contains("dev.eventloopguardian.report.Reporter "))
                 .noneMatch(MetricsTest::isMetricsClass);
     }
 
     private static boolean isMetricsClass(String loaded) {
         return loaded.contains(" dev.eventloopguardian.metrics.") || loaded.contains(" io.prometheus.");
-    }
-
-    /** The classes the tool loads for {@code arguments}, from the JVM's own log. */
-    private static List<String> loadedClasses(Path log, String... arguments) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(Guardian.javaCommand(List.of(arguments)));
-        // After the launcher's options, which turn the JVM's logging off but for errors.
-        command.add(command.indexOf("-cp"), "-Xlog:class+load=info:file=" + log);
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes());
-        assertThat(process.waitFor()).as(output).isZero();
-        return Files.readAllLines(log);
     }
 
     /** Where the session says it serves its metrics: {@code HOST:PORT}. */

@@ -147,31 +147,20 @@ class OtlpIT {
 
     @Test
     void aCommandLineThatAsksForNoOtlpLoadsNoClassOfIt(@TempDir Path scratch) throws Exception {
-        assertThat(loadedClasses(scratch.resolve("report.log"), "--report", "true")).as("a report without --otlp")
+        assertThat(Guardian.loadedClasses(scratch.resolve("report.log"), "--report", "true")).as("a report without --otlp")
                 .anyMatch(line -> line.contains("dev.eventloopguardian.report.Reporter "))
                 .noneMatch(OtlpIT::isOtlpClass);
-        assertThat(loadedClasses(scratch.resolve("metrics.log"), "--report", "--metrics", "127.0.0.1:0", "true"))
+        assertThat(Guardian.loadedClasses(scratch.resolve("metrics.log"), "--report", "--metrics", "127.0.0.1:0", "true"))
                 .as("a report with --metrics alone")
                 .anyMatch(line -> line.contains("dev.eventloopguardian.metrics.SleepMetrics "))
                 .noneMatch(OtlpIT::isOtlpClass);
-        assertThat(loadedClasses(scratch.resolve("otlp.log"), "--report", "--otlp", "http://127.0.0.1:9", "true"))
+        assertThat(Guardian.loadedClasses(scratch.resolve("otlp.log"), "--report", "--otlp", "http://127.0.0.1:9", "true"))
                 .as("and one with --otlp loads it: the check above can see it")
                 .anyMatch(OtlpIT::isOtlpClass);
     }
 
     private static boolean isOtlpClass(String loaded) {
         return loaded.contains(" dev.eventloopguardian.otlp.") || loaded.contains(" io.opentelemetry.");
-    }
-
-    /** The classes the tool loads for {@code arguments}, from the JVM's own log. */
-    private static List<String> loadedClasses(Path log, String... arguments) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(Guardian.javaCommand(List.of(arguments)));
-        // After the launcher's options, which turn the JVM's logging off but for errors.
-        command.add(command.indexOf("-cp"), "-Xlog:class+load=info:file=" + log);
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor()).as(output).isZero();
-        return Files.readAllLines(log);
     }
 
     private static String truncated(String name) {

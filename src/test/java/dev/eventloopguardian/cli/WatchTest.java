@@ -47,22 +47,6 @@ class WatchTest {
     private static final Pattern ADDRESS = Pattern.compile("metrics at http://([^/\\s]+)/metrics");
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** An asyncio loop on a thread named event-loop-1 that time.sleep blocks, 20 ms every 100 ms, for two minutes at most. */
-    private static final String ASYNCIO_PROGRAM = String.join("\n",
-            "import asyncio, ctypes, threading, time",
-            "libc = ctypes.CDLL(None)",
-            "async def handler():",
-            "    time.sleep(0.02)",
-            "async def serve():",
-            "    for _ in range(1200):",
-            "        await handler()",
-            "        await asyncio.sleep(0.08)",
-            "def loop():",
-            "    libc.prctl(15, b'event-loop-1', 0, 0, 0)",
-            "    asyncio.run(serve())",
-            "t = threading.Thread(target=loop)",
-            "t.start()",
-            "t.join()");
 
     private static final String RULES = String.join("\n",
             "[[rule]]",
@@ -91,7 +75,7 @@ class WatchTest {
     }
 
     private Process asyncio() throws IOException {
-        return start(List.of(PYTHON, "-c", ASYNCIO_PROGRAM));
+        return start(List.of(PYTHON, "-c", Python.ASYNCIO_LOOP));
     }
 
     /** The Vert.x server of the JVM tests, as its user would start it; returns it with its port. */

@@ -129,7 +129,7 @@ class GuardedNettyServerTest {
                      .install()) {
             long start = System.nanoTime();
             long atLeastUntil = start + TimeUnit.SECONDS.toNanos(2);
-            long atMostUntil = start + TimeUnit.SECONDS.toNanos(5);
+            long atMostUntil = start + TimeUnit.SECONDS.toNanos(30); // a slow, shared machine collects less often
             BooleanSupplier loadGoesOn = () -> System.nanoTime() < atMostUntil
                     && (System.nanoTime() < atLeastUntil || youngCollections() - gcsBefore < 10);
             List<Future<?>> clients = new ArrayList<>();

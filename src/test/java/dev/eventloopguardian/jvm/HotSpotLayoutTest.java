@@ -127,7 +127,8 @@ class HotSpotLayoutTest {
         });
         int condvarAndRunnable = 0;
         int condvarAndWaiting = 0;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        // Each GC of this JVM's heap takes its time: on a busy machine, 20 sightings take seconds.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (condvarAndRunnable < 20 && System.nanoTime() < deadline) {
             if (layout.osThreadState(tid).orElseThrow() == OsThreadState.CONDVAR_WAIT) {
                 if (subject.getState() == Thread.State.RUNNABLE) {

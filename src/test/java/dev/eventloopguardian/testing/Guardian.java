@@ -95,6 +95,22 @@ public final class Guardian {
         return all;
     }
 
+    /**
+     * The classes the tool loads for {@code arguments}, from the JVM's own log written to
+     * {@code log}: for tests that a session loads nothing of a feature it did not ask for.
+     */
+    public static List<String> loadedClasses(Path log, String... arguments) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(javaCommand(List.of(arguments)));
+        // After the launcher's options, which turn the JVM's logging off but for errors.
+        command.add(command.indexOf("-cp"), "-Xlog:class+load=info:file=" + log);
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (process.waitFor() != 0) {
+            throw new AssertionError("the tool failed with " + List.of(arguments) + ":\n" + output);
+        }
+        return Files.readAllLines(log);
+    }
+
     /** The command line that runs the tool with {@code arguments}: {@code java ... Main ARGUMENTS}. */
     public static List<String> javaCommand(List<String> arguments) {
         return javaCommand(System.getProperty("java.class.path"), arguments);

@@ -12,6 +12,26 @@ import java.nio.file.Path;
 public final class Python {
     private static final String EXECUTABLE = find();
 
+    /**
+     * An asyncio loop on a thread named event-loop-1 whose handler blocks it with time.sleep, 20 ms
+     * every 100 ms, for two minutes at most; the main thread waits for it (in futex, allowed).
+     */
+    public static final String ASYNCIO_LOOP = String.join("\n",
+            "import asyncio, ctypes, threading, time",
+            "libc = ctypes.CDLL(None)",
+            "async def handler():",
+            "    time.sleep(0.02)",
+            "async def serve():",
+            "    for _ in range(1200):",
+            "        await handler()",
+            "        await asyncio.sleep(0.08)",
+            "def loop():",
+            "    libc.prctl(15, b'event-loop-1', 0, 0, 0)",
+            "    asyncio.run(serve())",
+            "t = threading.Thread(target=loop)",
+            "t.start()",
+            "t.join()");
+
     private Python() {
     }
 
