@@ -122,34 +122,42 @@ public final class HostWatch implements ReportingGuard, AutoCloseable {
         BpfMap execs = null;
         Attached fork = null;
         Attached exec = null;
+        Attached decider = null;
         Program program = null;
+        HostWatch watch = null;
         try {
             maps = Guard.ReportMaps.create();
             processes = BpfMap.createTaskStorage("evloop_procs", HostProcess.BYTES);
             execs = BpfMap.create(MapType.RINGBUF, "evloop_execs", 0, 0, EXEC_RING_BYTES);
+            // The one being loaded, for the listing a rejection shows.
+            program = ProcessTracking.forkProgram(fields, processes.fd());
+            fork = Attached.load("evloop_fork", program, forkTracepoint);
+            program = ProcessTracking.execProgram(fields, processes.fd(), execs.fd());
+            exec = Attached.load("evloop_exec", program, execTracepoint);
             program = GuardProgram.generateForHost(rules, SyscallTable.of(Arch.current()), layout, maps.fds(Optional.empty()),
                     processes.fd(), fields.groupLeader(), eventsPerSecond);
-            fork = Attached.load("evloop_fork", ProcessTracking.forkProgram(fields, processes.fd()), forkTracepoint);
-            exec = Attached.load("evloop_exec", ProcessTracking.execProgram(fields, processes.fd(), execs.fd()), execTracepoint);
-            Attached decider = Attached.load(PROGRAM_NAME, program, switchTracepoint);
-            return new HostWatch(layout, fields.groupLeader(), switchTracepoint, maps, processes, execs, fork, exec, decider);
+            decider = Attached.load(PROGRAM_NAME, program, switchTracepoint);
+            watch = new HostWatch(layout, fields.groupLeader(), switchTracepoint, maps, processes, execs, fork, exec, decider);
+            return watch;
         } catch (BpfException e) {
-            if (exec != null) {
-                exec.close();
-            }
-            if (fork != null) {
-                fork.close();
-            }
-            if (execs != null) {
-                execs.close();
-            }
-            if (processes != null) {
-                processes.close();
-            }
-            if (maps != null) {
-                maps.close();
-            }
             throw Guard.explain(e, program);
+        } finally {
+            if (watch == null) {
+                // Whatever failed, checked or not: nothing of a watch that did not start stays in the kernel.
+                for (Attached attached : new Attached[] {decider, exec, fork}) {
+                    if (attached != null) {
+                        attached.close();
+                    }
+                }
+                for (BpfMap map : new BpfMap[] {execs, processes}) {
+                    if (map != null) {
+                        map.close();
+                    }
+                }
+                if (maps != null) {
+                    maps.close();
+                }
+            }
         }
     }
 

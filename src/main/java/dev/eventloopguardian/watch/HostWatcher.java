@@ -63,16 +63,20 @@ public final class HostWatcher implements Attribution, AutoCloseable {
     public static HostWatcher start(List<WatchRule> rules, int eventsPerSecond, Consumer<String> notes)
             throws GuardException, UnknownSyscallException {
         HostWatch watch = HostWatch.start(policies(rules), eventsPerSecond);
-        HostWatcher watcher;
+        HostWatcher watcher = null;
         try {
             watcher = new HostWatcher(watch, rules, notes);
+            watcher.look(true);
+            watcher.looking.start();
+            return watcher;
         } catch (GuardException | RuntimeException e) {
-            watch.close();
+            if (watcher != null) {
+                watcher.close(); // and the watch with it
+            } else {
+                watch.close();
+            }
             throw e;
         }
-        watcher.look(true);
-        watcher.looking.start();
-        return watcher;
     }
 
     private static List<Policy> policies(List<WatchRule> rules) {
