@@ -89,7 +89,7 @@ final class AttachCommand {
                 return reportOptions.run(err, guard, settings -> AttachSession.run(guard, pid, settings, quiet, jvmAgent));
             }
         } catch (Exception e) {
-            return Failures.report(e, err);
+            return Failures.report(e, err, Failures.ATTACH_AS_ROOT);
         }
     }
 

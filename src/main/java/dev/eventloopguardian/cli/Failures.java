@@ -9,18 +9,31 @@ import java.io.PrintWriter;
 
 /** What every command prints for a failure it expects, and the exit status that goes with it. */
 final class Failures {
-    /** How a user of this command line gets what the library says it lacks. */
-    private static final String HOW_TO_GET_CAPABILITIES = """
-            Either:
-              - run as root:   sudo ./eventloop-guardian --user "$USER" COMMAND...   (COMMAND runs as you, still guarded)
-              - or grant the capabilities to the JDK's java binary:
-                  sudo setcap cap_bpf,cap_perfmon+ep "$(readlink -f "$(command -v java)")\"""";
+    /** How the guard command runs as root: COMMAND still runs as the user. */
+    static final String GUARD_AS_ROOT = "sudo ./eventloop-guardian --user \"$USER\" COMMAND...   (COMMAND runs as you, still guarded)";
+    static final String ATTACH_AS_ROOT = "sudo ./eventloop-guardian attach --pid PID ...";
+    static final String WATCH_AS_ROOT = "sudo ./eventloop-guardian watch ...   (or as the systemd unit, "
+            + "packaging/eventloop-guardian.service, with just the capabilities it needs)";
+
+    /** How a user of this command line gets what the library says it lacks, run as root as {@code asRoot} shows. */
+    private static String howToGetCapabilities(String asRoot) {
+        return """
+                Either:
+                  - run as root:   %s
+                  - or grant the capabilities to the JDK's java binary:
+                      sudo setcap cap_bpf,cap_perfmon+ep "$(readlink -f "$(command -v java)")\"""".formatted(asRoot);
+    }
 
     private Failures() {
     }
 
     /** Prints {@code failure} for the user and returns its exit status; a bug is rethrown as it is. */
     static int report(Exception failure, PrintWriter err) {
+        return report(failure, err, GUARD_AS_ROOT);
+    }
+
+    /** The same, for a command that runs as root as {@code asRoot} shows. */
+    static int report(Exception failure, PrintWriter err, String asRoot) {
         return switch (failure) {
             case UnknownSyscallException unknown -> usage(err, unknown.getMessage());
             case UsageException usage -> usage(err, usage.getMessage());
@@ -30,7 +43,7 @@ final class Failures {
             }
             case GuardException guard -> {
                 err.println("eventloop-guardian: error: " + guard.getMessage());
-                String detail = detailWithRemedy(guard);
+                String detail = detailWithRemedy(guard, asRoot);
                 if (!detail.isEmpty()) {
                     err.println(detail);
                 }
@@ -60,12 +73,16 @@ final class Failures {
      * not know it runs behind this command line and its options.
      */
     static String detailWithRemedy(GuardException failure) {
+        return detailWithRemedy(failure, GUARD_AS_ROOT);
+    }
+
+    private static String detailWithRemedy(GuardException failure, String asRoot) {
         String detail = failure.detail();
         String file = failure.file().map(Object::toString).orElse("COMMAND");
         return switch (failure.reason()) {
             case UNSPECIFIED -> detail;
             // The library's "... needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)." leads into the list.
-            case CAPABILITIES -> detail + " " + HOW_TO_GET_CAPABILITIES;
+            case CAPABILITIES -> detail + " " + howToGetCapabilities(asRoot);
             case SET_USER_ID_PROCESS -> lines(detail, "Run eventloop-guardian as a plain user or as root, not set-user-ID.");
             case SET_USER_ID_FILE -> lines(detail, "Run it as its owner with --user, or run a copy without the set-user-ID bit.");
             case SET_GROUP_ID_FILE -> lines(detail, "Run a copy without the set-group-ID bit (chmod g-s).");

@@ -136,7 +136,7 @@ final class WatchCommand {
                 return reportOptions.run(err, watcher.guard(), watcher, settings -> watch(watcher, settings));
             }
         } catch (Exception e) {
-            return Failures.report(e, err);
+            return Failures.report(e, err, Failures.WATCH_AS_ROOT);
         }
     }
 

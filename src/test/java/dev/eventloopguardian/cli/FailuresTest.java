@@ -32,6 +32,20 @@ class FailuresTest {
                 """);
     }
 
+    /** attach and watch have no COMMAND to run as the user: their way to run as root is their own. */
+    @Test
+    void attachAndWatchSayHowTheyRunAsRoot() {
+        GuardException refused = new GuardException(Kind.PERMISSION, Reason.CAPABILITIES, null, "EPERM", "Needs CAP_BPF.", null);
+        StringWriter attach = new StringWriter();
+        assertThat(Failures.report(refused, new PrintWriter(attach, true), Failures.ATTACH_AS_ROOT)).isEqualTo(ExitCodes.PERMISSION);
+        assertThat(attach.toString()).contains("  - run as root:   sudo ./eventloop-guardian attach --pid PID ...\n")
+                .doesNotContain("COMMAND");
+        StringWriter watch = new StringWriter();
+        assertThat(Failures.report(refused, new PrintWriter(watch, true), Failures.WATCH_AS_ROOT)).isEqualTo(ExitCodes.PERMISSION);
+        assertThat(watch.toString()).contains("  - run as root:   sudo ./eventloop-guardian watch ...", "systemd unit")
+                .doesNotContain("COMMAND");
+    }
+
     @Test
     void anUnguardableCommandGetsWhatToChange() {
         assertThat(printed(unguardable(Reason.SET_USER_ID_PROCESS)))

@@ -92,6 +92,36 @@ class InstallIT {
         }
     }
 
+    /**
+     * A cache older than the jar (a jar replaced after install.sh, by hand or by a package) holds
+     * stale classes, and the JVM was seen to run them: a user who cannot retrain it runs without
+     * it, and one who can retrains it first.
+     */
+    @Test
+    void aCacheOlderThanTheJarIsNeverUsedAndIsRetrainedWhereItCanBe() throws Exception {
+        Path ownPrefix = Release.install(scratch);
+        Path jar = ownPrefix.resolve("lib/eventloop-guardian/target/eventloop-guardian.jar");
+        Path aot = jar.resolveSibling("eventloop-guardian.aot");
+        Files.setLastModifiedTime(aot, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() - 60_000));
+        String bin = ownPrefix.resolve("bin/eventloop-guardian").toString();
+
+        Release.Run asNobody = run(command("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "bash", "-x",
+                bin, "--version"), Map.of());
+        assertThat(asNobody.status()).as(asNobody.both()).isZero();
+        assertThat(asNobody.out()).startsWith("eventloop-guardian ");
+        assertThat(execLine(asNobody)).as("the java command line").doesNotContain("-XX:AOTCache=");
+
+        Release.Run asRoot = run(command("bash", "-x", bin, "--version"), Map.of());
+        assertThat(asRoot.status()).as(asRoot.both()).isZero();
+        assertThat(Files.getLastModifiedTime(aot)).as("retrained").isGreaterThan(Files.getLastModifiedTime(jar));
+        assertThat(execLine(asRoot)).contains("-XX:AOTCache=" + aot);
+    }
+
+    /** The launcher's last command, as bash -x traced it: the exec of java. */
+    private static String execLine(Release.Run traced) {
+        return traced.err().lines().filter(line -> line.startsWith("+ exec ")).reduce((first, last) -> last).orElse("");
+    }
+
     @Test
     void theManPageRendersFromThePrefix() throws Exception {
 
