@@ -153,7 +153,9 @@ class GuardedNettyServerTest {
         }
         System.out.printf("allocating loop: %d ms of load, %d young GCs, %d requests sent, %d served, %d calls reported%n",
                 loadMillis, gcs, requests.get(), served, calls.size());
-        assertThat(served).isEqualTo(requests.get());
+        // Every request answered; the JDK's client sends a GET again when its connection closes before
+        // the answer, so the server may have served one more than the client counts (seen once in CI).
+        assertThat(served).as("requests served").isBetween(requests.get(), requests.get() + CLIENT_CONNECTIONS);
         assertThat(gcs).as("young GCs while the loop was guarded").isGreaterThanOrEqualTo(10);
         assertThat(calls).as("%s", calls).isEmpty();
     }
