@@ -167,9 +167,11 @@ public final class HostWatch implements ReportingGuard, AutoCloseable {
         }
     }
 
-    private static int tracepointId(Btf btf, String tracepoint) throws GuardException {
+    /** The vmlinux BTF id of {@code tracepoint}'s typedef ({@code btf_trace_NAME}), which names it to a tracing program. */
+    static int tracepointId(Btf btf, String tracepoint) throws GuardException {
         return btf.typeId("TYPEDEF", tracepoint).orElseThrow(() -> new GuardException(GuardException.Kind.UNSUPPORTED,
-                "this kernel's BTF has no " + tracepoint + ": watch needs BTF-typed tracepoints (Linux 5.5+)", null, null));
+                "this kernel's BTF has no " + tracepoint + ": programs on tracepoints need BTF-typed tracepoints "
+                        + "(Linux 5.5+)", null, null));
     }
 
     /**

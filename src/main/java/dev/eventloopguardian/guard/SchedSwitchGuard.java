@@ -51,8 +51,7 @@ public final class SchedSwitchGuard implements AutoCloseable {
         try {
             btf = Btf.vmlinux();
             layout = KernelLayout.of(btf, Arch.current());
-            tracepoint = btf.typeId("TYPEDEF", TRACEPOINT_TYPE).orElseThrow(() -> new GuardException(
-                    GuardException.Kind.UNSUPPORTED, "this kernel's BTF has no " + TRACEPOINT_TYPE, null, null));
+            tracepoint = HostWatch.tracepointId(btf, TRACEPOINT_TYPE);
         } catch (BtfException e) {
             throw new GuardException(GuardException.Kind.UNSUPPORTED, e.getMessage(), null, e);
         }
