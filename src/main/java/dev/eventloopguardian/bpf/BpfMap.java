@@ -110,37 +110,37 @@ public final class BpfMap implements AutoCloseable {
      * for BTF_KIND_INT: bits 0-7 the width in bits, bit 24 signed), then the strings.
      */
     static byte[] integerTypes(int valueSize) {
-        byte[] strings = "\0int\0value\0".getBytes(StandardCharsets.US_ASCII);
-        int typesBytes = 2 * 16;
-        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(24 + typesBytes + strings.length)
-                .order(java.nio.ByteOrder.nativeOrder());
-        out.putShort((short) 0xeB9F).put((byte) 1).put((byte) 0).putInt(24) // magic, version, flags, hdr_len
-                .putInt(0).putInt(typesBytes).putInt(typesBytes).putInt(strings.length); // type_off/len, str_off/len
         int kindInt = 1 << 24;
+        java.nio.ByteBuffer out = btf(2 * 16);
         out.putInt(1).putInt(kindInt).putInt(4).putInt(1 << 24 | 32);
         out.putInt(5).putInt(kindInt).putInt(valueSize).putInt(8 * valueSize);
-        out.put(strings);
-        return out.array();
+        return out.put(BTF_STRINGS).array();
     }
 
     /**
      * A BTF object of [1] {@code int}, [2] {@code value} (a u64) and [3] an array of
-     * {@code elements} of [2], indexed by [1]: a value of several u64 fields.
+     * {@code elements} of [2], indexed by [1]: a value of several u64 fields. An array's record is
+     * a type record (12 bytes) and {@code btf_array} (its element type, index type and length).
      */
     static byte[] u64ArrayTypes(int elements) {
-        byte[] strings = "\0int\0value\0".getBytes(StandardCharsets.US_ASCII);
-        int typesBytes = 2 * 16 + 12 + 12;
-        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(24 + typesBytes + strings.length)
-                .order(java.nio.ByteOrder.nativeOrder());
-        out.putShort((short) 0xeB9F).put((byte) 1).put((byte) 0).putInt(24)
-                .putInt(0).putInt(typesBytes).putInt(typesBytes).putInt(strings.length);
         int kindInt = 1 << 24;
         int kindArray = 3 << 24;
+        java.nio.ByteBuffer out = btf(2 * 16 + 24);
         out.putInt(1).putInt(kindInt).putInt(4).putInt(1 << 24 | 32);
         out.putInt(5).putInt(kindInt).putInt(8).putInt(64);
-        out.putInt(0).putInt(kindArray).putInt(0).putInt(2).putInt(1).putInt(elements); // btf_array: type, index_type, nelems
-        out.put(strings);
-        return out.array();
+        out.putInt(0).putInt(kindArray).putInt(0).putInt(2).putInt(1).putInt(elements);
+        return out.put(BTF_STRINGS).array();
+    }
+
+    /** The names of our BTF types: "int" at offset 1, "value" at 5. */
+    private static final byte[] BTF_STRINGS = "\0int\0value\0".getBytes(StandardCharsets.US_ASCII);
+
+    /** A buffer for a BTF object with {@code typesBytes} of type records, its header written. */
+    private static java.nio.ByteBuffer btf(int typesBytes) {
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(24 + typesBytes + BTF_STRINGS.length)
+                .order(java.nio.ByteOrder.nativeOrder());
+        return out.putShort((short) 0xeB9F).put((byte) 1).put((byte) 0).putInt(24) // magic, version, flags, hdr_len
+                .putInt(0).putInt(typesBytes).putInt(typesBytes).putInt(BTF_STRINGS.length); // type_off/len, str_off/len
     }
 
     private static int loadBtf(byte[] blob) throws BpfException {

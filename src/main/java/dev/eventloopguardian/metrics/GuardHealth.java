@@ -85,7 +85,7 @@ public final class GuardHealth implements SessionObserver {
                 .labelNames("pid", "process")
                 .callback(sample -> {
                     try {
-                        guard.suppressed().forEach((pid, count) -> sample.call(count, Integer.toString(pid), processName(pid)));
+                        guard.suppressed().forEach((pid, count) -> sample.call(count, Integer.toString(pid), Processes.nameOf(pid).orElse("")));
                     } catch (GuardException e) {
                         // left out of this scrape
                     }
@@ -120,14 +120,6 @@ public final class GuardHealth implements SessionObserver {
             return guard.processesWatched().isPresent();
         } catch (GuardException e) {
             return false;
-        }
-    }
-
-    private static String processName(int pid) {
-        try {
-            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Integer.toString(pid), "comm")).strip();
-        } catch (java.io.IOException e) {
-            return "";
         }
     }
 

@@ -42,12 +42,16 @@ final class Processes {
     }
 
     private static Process read(int pid, Optional<String> leaderThread) {
-        String name;
-        try {
-            name = Files.readString(Path.of("/proc", Integer.toString(pid), "comm")).strip();
-        } catch (IOException gone) {
-            name = leaderThread.orElse("");
-        }
+        String name = nameOf(pid).or(() -> leaderThread).orElse("");
         return new Process(name, Container.ofProcess(pid).map(Container::id).orElse(""));
+    }
+
+    /** The kernel's name for process {@code pid}'s main thread; empty once it is gone. */
+    static Optional<String> nameOf(int pid) {
+        try {
+            return Optional.of(Files.readString(Path.of("/proc", Integer.toString(pid), "comm")).strip());
+        } catch (IOException gone) {
+            return Optional.empty();
+        }
     }
 }

@@ -8,7 +8,6 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
 
 import java.util.List;
-import java.util.Optional;
 
 /**
  * The blocking sleeps a session reports, as Prometheus metrics: a counter by process (pid and
@@ -24,19 +23,16 @@ public final class SleepMetrics implements SessionObserver {
     static final int SLEEP_SERIES = 1000;
     /** Series of the histogram, each of which is 19 series to Prometheus (16 buckets, +Inf, sum and count). */
     static final int DURATION_SERIES = 100;
-    /**
-     * From 100 µs, the shortest sleep an event loop is likely to notice, to 10 s, a hang; in steps
-     * of about 2.5×, each decade cut at 1, 2.5 and 5 as Prometheus's own defaults are.
-     */
-    static final double[] BLOCKED_SECONDS_BOUNDS = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-            0.25, 0.5, 1, 2.5, 5, 10};
+    /** The histogram's bounds, as every exporter puts them ({@link SleepLabels#BLOCKED_SECONDS_BOUNDS}). */
+    static final double[] BLOCKED_SECONDS_BOUNDS = SleepLabels.BLOCKED_SECONDS_BOUNDS.stream().mapToDouble(Double::doubleValue)
+            .toArray();
 
     private final Counter sleeps;
     private final Histogram blocked;
     private final Counter folded;
     private final SeriesLimit sleepSeries;
     private final SeriesLimit durationSeries;
-    private final Processes processes = new Processes();
+    private final SleepLabels labels = new SleepLabels();
 
     /** Registers the metrics in {@code registry}, with the default series limits. */
     public SleepMetrics(PrometheusRegistry registry) {
@@ -74,41 +70,28 @@ public final class SleepMetrics implements SessionObserver {
 
     @Override
     public void reported(ReportedSleep sleep) {
-        Processes.Process process = process(sleep);
-        String pool = pool(sleep, process);
-        List<String> labels = List.of(Integer.toString(sleep.pid()), process.name(), pool, sleep.syscall(), sleep.kind(),
-                process.container());
-        if (sleepSeries.admits(labels)) {
-            sleeps.labelValues(labels.toArray(String[]::new)).inc();
+        SleepLabels.Labels of = labels.of(sleep);
+        List<String> values = List.of(of.pid(), of.process(), of.threadPool(), of.syscall(), of.kind(), of.container());
+        if (sleepSeries.admits(values)) {
+            sleeps.labelValues(values.toArray(String[]::new)).inc();
         } else {
-            sleeps.labelValues(SeriesLimit.other(labels.size())).inc();
+            sleeps.labelValues(SeriesLimit.other(values.size())).inc();
             folded.labelValues("eventloop_guardian_blocking_sleeps_total").inc();
         }
-        sleep.blockedNanos().ifPresent(nanos -> observe(process, pool, sleep, nanos));
+        sleep.blockedNanos().ifPresent(nanos -> observe(of, nanos));
     }
 
     @Override
     public void woke(ReportedSleep sleep, long offCpuNanos) {
-        Processes.Process process = process(sleep);
-        observe(process, pool(sleep, process), sleep, offCpuNanos);
+        observe(labels.of(sleep), offCpuNanos);
     }
 
-    /** The thread's pool: from its Java name when its JVM gave it, which the kernel's cuts to 15 characters. */
-    private static String pool(ReportedSleep sleep, Processes.Process process) {
-        return ThreadPools.of(sleep.javaThread().orElse(sleep.thread()), process.name());
-    }
-
-    private Processes.Process process(ReportedSleep sleep) {
-        return processes.of(sleep.pid(), sleep.execId(), sleep.tid() == sleep.pid() ? Optional.of(sleep.thread())
-                : Optional.empty());
-    }
-
-    private void observe(Processes.Process process, String pool, ReportedSleep sleep, long nanos) {
-        List<String> labels = List.of(process.name(), pool, sleep.syscall());
-        if (durationSeries.admits(labels)) {
-            blocked.labelValues(labels.toArray(String[]::new)).observe(nanos / 1e9);
+    private void observe(SleepLabels.Labels of, long nanos) {
+        List<String> values = List.of(of.process(), of.threadPool(), of.syscall());
+        if (durationSeries.admits(values)) {
+            blocked.labelValues(values.toArray(String[]::new)).observe(nanos / 1e9);
         } else {
-            blocked.labelValues(SeriesLimit.other(labels.size())).observe(nanos / 1e9);
+            blocked.labelValues(SeriesLimit.other(values.size())).observe(nanos / 1e9);
             folded.labelValues("eventloop_guardian_blocked_seconds").inc();
         }
     }

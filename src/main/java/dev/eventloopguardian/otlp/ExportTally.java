@@ -64,15 +64,11 @@ final class ExportTally {
             @Override
             public CompletableResultCode export(Collection<LogRecordData> logs) {
                 int records = logs.size();
-                CompletableResultCode result = exporter.export(logs);
-                result.whenComplete(() -> {
-                    if (result.isSuccess()) {
+                return tallied(exporter.export(logs), "log records", sent -> {
+                    if (sent) {
                         logRecordsSent.addAndGet(records);
-                    } else {
-                        failed("log records", result.getFailureThrowable());
                     }
                 });
-                return result;
             }
 
             @Override
@@ -91,14 +87,7 @@ final class ExportTally {
         return new MetricExporter() {
             @Override
             public CompletableResultCode export(Collection<MetricData> metrics) {
-                CompletableResultCode result = exporter.export(metrics);
-                result.whenComplete(() -> {
-                    lastMetricExportFailed = !result.isSuccess();
-                    if (!result.isSuccess()) {
-                        failed("metrics", result.getFailureThrowable());
-                    }
-                });
-                return result;
+                return tallied(exporter.export(metrics), "metrics", sent -> lastMetricExportFailed = !sent);
             }
 
             // What the exporter was configured with (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, ...)
@@ -132,6 +121,17 @@ final class ExportTally {
                 return exporter.toString();
             }
         };
+    }
+
+    /** {@code result}, which says once it completes whether it was sent, and notes its failure. */
+    private CompletableResultCode tallied(CompletableResultCode result, String what, Consumer<Boolean> sent) {
+        result.whenComplete(() -> {
+            sent.accept(result.isSuccess());
+            if (!result.isSuccess()) {
+                failed(what, result.getFailureThrowable());
+            }
+        });
+        return result;
     }
 
     private void failed(String what, Throwable failure) {
