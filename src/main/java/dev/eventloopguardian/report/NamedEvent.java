@@ -37,6 +37,9 @@ record NamedEvent(BlockingEvent event, String syscall, List<String> kernelStack,
 
     /** This event, with who it belongs to. */
     NamedEvent attributed(Optional<Attribution.Attributes> found) {
+        if (found.isEmpty() && attributes.isEmpty()) {
+            return this; // a session that knows its one process: no copy per event
+        }
         return new NamedEvent(event, syscall, kernelStack, userStack, blockedNanos, stillAsleep, javaAnswer, found);
     }
 
